@@ -1,0 +1,1 @@
+"""Built-in agent adapter specs (installed as ``agentapi.builtin_adapters``)."""

@@ -1,0 +1,3 @@
+from agentapi.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,122 @@
+"""The ``agentapi`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import stat
+import sys
+from collections.abc import Sequence
+
+from agentapi import __version__
+from agentapi.adapters import AdapterError, default_registry
+from agentapi.config import ServerOptions, UsageError, parse_server_args, server_help
+
+USAGE = """usage: agentapi <command> [flags]
+
+commands:
+  server [flags] -- AGENT [ARGS...]   run AGENT under a terminal and serve its chat over HTTP
+  adapters                            list the known agent types
+  --version                           print the version
+
+Run 'agentapi server --help' for the server's flags."""
+
+
+def _usage_error(message: str) -> int:
+    print(f"agentapi: {message}", file=sys.stderr)
+    return 2
+
+
+def _read_piped_prompt() -> str:
+    """The initial prompt from stdin, when stdin is a pipe or a file (never a terminal)."""
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError, AttributeError):
+        return ""
+    if not (stat.S_ISFIFO(mode) or stat.S_ISREG(mode)):
+        return ""
+    return sys.stdin.read().strip()
+
+
+def _configure_logging() -> None:
+    level = os.environ.get("AGENTAPI_LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def run_server(argv: Sequence[str]) -> int:
+    if any(a in ("-h", "--help") for a in argv[: argv.index("--") if "--" in argv else None]):
+        print(server_help())
+        return 0
+    try:
+        opts = parse_server_args(argv, os.environ)
+        registry = default_registry(opts.adapter_files)
+    except UsageError as exc:
+        return _usage_error(str(exc))
+    except AdapterError as exc:
+        return _usage_error(str(exc))
+    if opts.print_openapi:
+        from agentapi.server.openapi import build_openapi
+
+        print(json.dumps(build_openapi(), indent=2))
+        return 0
+    if opts.agent_type:
+        adapter = registry.lookup(opts.agent_type)
+        if adapter is None:
+            known = ", ".join(registry.names())
+            return _usage_error(f"unknown agent type {opts.agent_type!r} (known: {known})")
+    else:
+        adapter = registry.guess(opts.agent[0])
+    if opts.experimental_acp:
+        return _usage_error("--experimental-acp is not supported by this build yet")
+    if not opts.initial_prompt:
+        opts.initial_prompt = _read_piped_prompt()
+    _configure_logging()
+    return _run_daemon(opts, adapter.name, adapter)
+
+
+def _run_daemon(opts: ServerOptions, agent_type: str, adapter: object) -> int:
+    from agentapi.daemon import Daemon, StartupError
+
+    async def main() -> int:
+        daemon = Daemon(opts, adapter, agent_type)  # type: ignore[arg-type]
+        return await daemon.run()
+
+    try:
+        return asyncio.run(main())
+    except StartupError as exc:
+        print(f"agentapi: {exc}", file=sys.stderr)
+        return 1
+
+
+def list_adapters() -> int:
+    registry = default_registry()
+    for adapter in registry.all():
+        aliases = f" (aliases: {', '.join(adapter.aliases)})" if adapter.aliases else ""
+        print(f"{adapter.name}{aliases}: {adapter.description}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    if command in ("--version", "-v", "version"):
+        print(f"agentapi version {__version__}")
+        return 0
+    if command == "server":
+        return run_server(rest)
+    if command == "adapters":
+        return list_adapters()
+    if command == "attach":
+        from agentapi.attach import run_attach
+
+        return run_attach(rest)
+    return _usage_error(f"unknown command {command!r}; run 'agentapi --help'")

@@ -1,0 +1,254 @@
+"""The conversation: a sans-I/O state machine from screens to chat messages.
+
+It is fed screens and user actions, each with the current time in
+milliseconds, and answers with events. It owns no terminal, socket, thread or
+timer: the session does the I/O and asks ``next_deadline_ms`` when to call
+``tick`` again.
+
+Rules:
+- Message 0 is the agent's start-up screen (cleaned), kept up to date until the
+  first user message.
+- When a user message is sent, the screen just before it becomes the baseline;
+  the agent's reply is the part of the current screen that is new relative to
+  it, cleaned by the adapter, and updated in place while the agent works.
+- Status is ``stable`` when the screen has not changed for ``stable_ms``, the
+  agent has drawn something, nothing is being typed, and no initial prompt is
+  still waiting; otherwise ``running``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from agentapi.diff import new_section
+from agentapi.messages import Message, Role
+
+log = logging.getLogger("agentapi.conversation")
+
+DEFAULT_STABLE_MS = 2000
+
+
+class Status(StrEnum):
+    RUNNING = "running"
+    STABLE = "stable"
+
+
+class Formatter(Protocol):
+    skip_header_lines: int
+
+    def format_message(self, section: str, user_input: str) -> tuple[str, list[str]]: ...
+
+    def is_ready(self, screen: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MessageUpdated:
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChanged:
+    status: Status
+
+
+Event = MessageUpdated | StatusChanged
+
+
+class NotStable(Exception):
+    """A user message was offered while the agent is not waiting for input."""
+
+
+class SendInProgress(Exception):
+    """A user message was offered while another one is being typed."""
+
+
+def wall_time(now_ms: float) -> datetime:
+    return datetime.fromtimestamp(now_ms / 1000).astimezone()
+
+
+class Conversation:
+    def __init__(
+        self,
+        formatter: Formatter,
+        now_ms: float,
+        *,
+        stable_ms: int = DEFAULT_STABLE_MS,
+        initial_prompt: str = "",
+    ) -> None:
+        self._formatter = formatter
+        self._stable_ms = stable_ms
+        self._screen = ""
+        self._seen_screen = False
+        self._last_change_ms = now_ms
+        self._baseline = ""
+        self._messages: list[Message] = [Message(0, Role.AGENT, "", wall_time(now_ms))]
+        self._sending: str | None = None
+        self._send_baseline = ""
+        self._initial_prompt = initial_prompt
+        self._initial_prompt_sent = not initial_prompt
+        self._reported_noise: set[str] = set()
+        self._status = Status.RUNNING
+
+    # -- queries ----------------------------------------------------------------------------
+
+    @property
+    def messages(self) -> Sequence[Message]:
+        return tuple(self._messages)
+
+    @property
+    def screen(self) -> str:
+        return self._screen
+
+    @property
+    def status(self) -> Status:
+        return self._status
+
+    @property
+    def initial_prompt(self) -> str:
+        return self._initial_prompt
+
+    @property
+    def initial_prompt_sent(self) -> bool:
+        return self._initial_prompt_sent
+
+    @property
+    def sending(self) -> bool:
+        return self._sending is not None
+
+    def next_deadline_ms(self, now_ms: float) -> float | None:
+        """When the status (or the initial prompt) may next change with no new screen."""
+        if self._status is Status.STABLE or self._sending is not None:
+            return None
+        deadline = self._last_change_ms + self._stable_ms
+        return deadline if deadline > now_ms else None
+
+    def initial_prompt_due(self, now_ms: float) -> str | None:
+        """The initial prompt, once the agent's input box is on a settled screen."""
+        if self._initial_prompt_sent or self._sending is not None:
+            return None
+        if not self._screen_settled(now_ms):
+            return None
+        if not self._formatter.is_ready(self._screen):
+            return None
+        return self._initial_prompt
+
+    # -- inputs -----------------------------------------------------------------------------
+
+    def on_screen(self, screen: str, now_ms: float) -> list[Event]:
+        """The terminal settled on a new screen."""
+        events: list[Event] = []
+        if screen == self._screen and self._seen_screen:
+            return self._update_status(now_ms, events)
+        self._screen = screen
+        self._seen_screen = True
+        self._last_change_ms = now_ms
+        if self._sending is None:
+            self._update_agent_message(now_ms, events)
+        return self._update_status(now_ms, events)
+
+    def tick(self, now_ms: float) -> list[Event]:
+        """Time passed; the status may have settled."""
+        return self._update_status(now_ms, [])
+
+    def begin_send(self, content: str, now_ms: float, *, initial: bool = False) -> list[Event]:
+        """Start typing a user message; the reply baseline is the screen right now."""
+        if self._sending is not None:
+            raise SendInProgress()
+        if not initial and self._status is not Status.STABLE:
+            raise NotStable()
+        events: list[Event] = []
+        self._update_agent_message(now_ms, events)
+        self._sending = content
+        self._send_baseline = self._screen
+        return self._update_status(now_ms, events)
+
+    def send_started(self, now_ms: float, *, initial: bool = False) -> list[Event]:
+        """The agent visibly reacted to the message: record it and follow the reply."""
+        assert self._sending is not None, "send_started without begin_send"
+        content = self._sending
+        self._sending = None
+        self._baseline = self._send_baseline
+        self._last_change_ms = max(self._last_change_ms, now_ms)
+        self._reported_noise.clear()
+        if initial:
+            self._initial_prompt_sent = True
+        message = Message(len(self._messages), Role.USER, content, wall_time(now_ms))
+        self._messages.append(message)
+        events: list[Event] = [MessageUpdated(message)]
+        self._update_agent_message(now_ms, events)
+        return self._update_status(now_ms, events)
+
+    def send_failed(self, now_ms: float) -> list[Event]:
+        """The agent never reacted: nothing is recorded, the transcript is as before."""
+        self._sending = None
+        events: list[Event] = []
+        self._update_agent_message(now_ms, events)
+        return self._update_status(now_ms, events)
+
+    def restore(
+        self, messages: Sequence[Message], initial_prompt: str, initial_prompt_sent: bool
+    ) -> list[Event]:
+        """Bring back a saved transcript; the agent's fresh screen becomes the baseline,
+        so it does not overwrite the last restored reply."""
+        if not messages:
+            return []
+        self._messages = list(messages)
+        self._baseline = self._screen
+        if initial_prompt == self._initial_prompt or not self._initial_prompt:
+            self._initial_prompt = initial_prompt
+            self._initial_prompt_sent = initial_prompt_sent or not initial_prompt
+        return [MessageUpdated(m) for m in self._messages]
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _screen_settled(self, now_ms: float) -> bool:
+        return self._seen_screen and now_ms - self._last_change_ms >= self._stable_ms
+
+    def _compute_status(self, now_ms: float) -> Status:
+        if self._sending is not None or not self._initial_prompt_sent:
+            return Status.RUNNING
+        return Status.STABLE if self._screen_settled(now_ms) else Status.RUNNING
+
+    def _update_status(self, now_ms: float, events: list[Event]) -> list[Event]:
+        status = self._compute_status(now_ms)
+        if status is Status.STABLE and self._messages[-1].role is Role.USER:
+            # The agent finished without drawing anything we keep: record an empty
+            # reply so every user message is followed by an agent message.
+            message = Message(len(self._messages), Role.AGENT, "", wall_time(now_ms))
+            self._messages.append(message)
+            events.append(MessageUpdated(message))
+        if status is not self._status:
+            self._status = status
+            events.append(StatusChanged(status))
+        return events
+
+    def _last_user_input(self) -> str:
+        for message in reversed(self._messages):
+            if message.role is Role.USER:
+                return message.content
+        return ""
+
+    def _update_agent_message(self, now_ms: float, events: list[Event]) -> None:
+        section = new_section(self._baseline, self._screen, self._formatter.skip_header_lines)
+        content, removed = self._formatter.format_message(section, self._last_user_input())
+        for block in removed:
+            if block not in self._reported_noise:
+                self._reported_noise.add(block)
+                log.info("removed a tool-call block from the reply: %s", block.split("\n")[0])
+        last = self._messages[-1]
+        if last.role is Role.USER:
+            if not content:
+                return
+            message = Message(len(self._messages), Role.AGENT, content, wall_time(now_ms))
+            self._messages.append(message)
+        else:
+            if content == last.content:
+                return
+            message = Message(last.id, Role.AGENT, content, wall_time(now_ms))
+            self._messages[-1] = message
+        events.append(MessageUpdated(message))

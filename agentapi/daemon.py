@@ -1,0 +1,188 @@
+"""``agentapi server``: one event loop running the HTTP server and the agent.
+
+Start-up order matters to launch scripts: the port is bound and ``/status``
+answers before the agent is even spawned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Generator
+
+import uvicorn
+
+from agentapi.adapters import Adapter
+from agentapi.config import ServerOptions
+from agentapi.events import EventHub
+from agentapi.server.app import AppConfig, create_app
+from agentapi.session import Session, SessionConfig
+from agentapi.terminal import AgentStartError
+from agentapi.uploads import UploadStore
+
+log = logging.getLogger("agentapi")
+
+HTTP_STOP_GRACE_S = 5.0
+AGENT_STOP_GRACE_S = 5.0
+
+
+class StartupError(Exception):
+    """The daemon cannot start; printed as one line, exit code 1."""
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handlers and without its 10 Hz housekeeping tick."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._wake = asyncio.Event()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+    async def main_loop(self) -> None:
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            # on_tick refreshes the Date header on every tenth count: once a second here.
+            counter += 10
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 1.0)
+            should_exit = await self.on_tick(counter)
+
+    def request_exit(self) -> None:
+        self.should_exit = True
+        self._wake.set()
+
+
+def bind_socket(port: int) -> socket.socket:
+    """Listen on every address, IPv6 and IPv4 alike when the machine allows it."""
+    attempts: list[tuple[socket.AddressFamily, str]] = [
+        (socket.AF_INET6, "::"),
+        (socket.AF_INET, "0.0.0.0"),
+    ]
+    last: OSError | None = None
+    for family, host in attempts:
+        try:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+        except OSError as exc:
+            last = exc
+            continue
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            sock.bind((host, port))
+            sock.listen(128)
+            sock.setblocking(False)
+            return sock
+        except OSError as exc:
+            sock.close()
+            if exc.errno == errno.EADDRINUSE:
+                raise StartupError(f"port {port} is already in use") from None
+            last = exc
+    raise StartupError(f"cannot listen on port {port}: {last}")
+
+
+class Daemon:
+    def __init__(self, opts: ServerOptions, adapter: Adapter, agent_type: str) -> None:
+        self.opts = opts
+        self.adapter = adapter
+        self.agent_type = agent_type
+        self.hub = EventHub(agent_type)
+        self.session = Session(
+            SessionConfig(
+                argv=opts.agent,
+                columns=opts.term_width,
+                lines=opts.term_height,
+                initial_prompt=opts.initial_prompt,
+            ),
+            adapter,
+            self.hub,
+        )
+        self.uploads = UploadStore()
+        self._shutdown = asyncio.Event()
+        self._signal_name = ""
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        if self._shutdown.is_set():
+            return
+        log.info("received %s: shutting down", sig.name)
+        self._signal_name = sig.name
+        self._shutdown.set()
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        sock = bind_socket(self.opts.port)
+        app = create_app(
+            self.session,
+            AppConfig(
+                agent_type=self.agent_type,
+                allowed_hosts=self.opts.allowed_hosts,
+                allowed_origins=self.opts.allowed_origins,
+                chat_base_path=self.opts.chat_base_path,
+            ),
+            self.uploads,
+        )
+        server = _Server(
+            uvicorn.Config(
+                app,
+                log_config=None,
+                access_log=False,
+                lifespan="off",
+                timeout_graceful_shutdown=int(HTTP_STOP_GRACE_S),
+                ws="none",
+            )
+        )
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+        serve_task = loop.create_task(server.serve(sockets=[sock]))
+        try:
+            self.session.start()
+        except AgentStartError as exc:
+            server.request_exit()
+            await serve_task
+            sock.close()
+            raise StartupError(str(exc)) from None
+        log.info("listening on port %d; agent type %s", self.opts.port, self.agent_type)
+
+        exit_task = loop.create_task(self.session.wait_exit())
+        shutdown_task = loop.create_task(self._shutdown.wait())
+        done, _ = await asyncio.wait(
+            {exit_task, shutdown_task, serve_task}, return_when=asyncio.FIRST_COMPLETED
+        )
+        code = 0
+        if exit_task in done:
+            agent_code = exit_task.result()
+            if agent_code != 0:
+                code = 1
+                screen = self.session.terminal.screen.text()
+                print(f"agent exited with code {agent_code}; its last screen:", file=sys.stderr)
+                print(screen, file=sys.stderr)
+            else:
+                log.info("agent exited")
+        elif serve_task in done and serve_task.exception() is not None:
+            log.error("HTTP server failed: %s", serve_task.exception())
+            code = 1
+
+        # Stop HTTP first so no request races the agent's exit; SSE streams end with it.
+        self.hub.close_all()
+        server.request_exit()
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(serve_task), HTTP_STOP_GRACE_S + 1)
+        if not serve_task.done():
+            serve_task.cancel()
+        await self.session.stop(AGENT_STOP_GRACE_S)
+        for task in (exit_task, shutdown_task):
+            task.cancel()
+        sock.close()
+        self.uploads.cleanup()
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(sig)
+        return code

@@ -1,0 +1,192 @@
+"""The OpenAPI document, generated from the pydantic models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from agentapi import __version__
+from agentapi.server import models as m
+
+REF = "#/components/schemas/{model}"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": REF.format(model=name)}
+
+
+def _json(name: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(name)}}}
+
+
+_ERROR = {
+    "description": "Error",
+    "content": {"application/problem+json": {"schema": _ref("ErrorModel")}},
+}
+
+
+def _sse_event(name: str, schema: str) -> dict[str, Any]:
+    return {
+        "title": f"Event {name}",
+        "type": "object",
+        "properties": {
+            "data": _ref(schema),
+            "event": {"type": "string", "const": name, "description": "The event name."},
+            "id": {"type": "integer", "description": "The event ID."},
+            "retry": {"type": "integer", "description": "The retry time in milliseconds."},
+        },
+        "required": ["data", "event"],
+    }
+
+
+def _sse(description: str, events: dict[str, str]) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "text/event-stream": {
+                "schema": {
+                    "type": "array",
+                    "description": "Each oneOf object in the array represents one possible "
+                    "Server Sent Events (SSE) message, serialized as UTF-8 text according to "
+                    "the SSE specification.",
+                    "items": {"oneOf": [_sse_event(n, s) for n, s in sorted(events.items())]},
+                }
+            }
+        },
+    }
+
+
+def build_openapi() -> dict[str, Any]:
+    _, schemas = models_json_schema(
+        [(model, "validation") for model in m.SCHEMA_MODELS], ref_template=REF
+    )
+    components = schemas.get("$defs", {})
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "AgentAPI",
+            "version": __version__,
+            "description": "HTTP API for terminal coding agents: Claude Code, Aider, Codex, "
+            "Gemini CLI, Goose, OpenCode and others.",
+        },
+        "paths": {
+            "/status": {
+                "get": {
+                    "operationId": "get-status",
+                    "summary": "Get status",
+                    "description": "Returns the current status of the agent.",
+                    "responses": {
+                        "200": _json("StatusResponseBody", "OK"),
+                        "default": _ERROR,
+                    },
+                }
+            },
+            "/messages": {
+                "get": {
+                    "operationId": "get-messages",
+                    "summary": "Get messages",
+                    "description": "Returns a list of messages representing the conversation "
+                    "history with the agent.",
+                    "responses": {
+                        "200": _json("MessagesResponseBody", "OK"),
+                        "default": _ERROR,
+                    },
+                }
+            },
+            "/message": {
+                "post": {
+                    "operationId": "post-message",
+                    "summary": "Post message",
+                    "description": "Send a message to the agent. For messages of type 'user', "
+                    "the agent's status must be 'stable' (otherwise 409). The answer comes once "
+                    "the agent has visibly started on the message.",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": _ref("MessageRequestBody"),
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json("MessageResponseBody", "OK"),
+                        "default": _ERROR,
+                    },
+                }
+            },
+            "/upload": {
+                "post": {
+                    "operationId": "post-upload",
+                    "summary": "Upload a file",
+                    "description": "Upload a file (at most 10 MiB) into the daemon's "
+                    "temporary folder; the answer names its absolute path.",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "file": {
+                                            "type": "string",
+                                            "format": "binary",
+                                            "description": "file that needs to be uploaded",
+                                        }
+                                    },
+                                    "required": ["file"],
+                                },
+                                "encoding": {"file": {"contentType": "application/octet-stream"}},
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json("UploadResponseBody", "OK"),
+                        "default": _ERROR,
+                    },
+                }
+            },
+            "/events": {
+                "get": {
+                    "operationId": "subscribeEvents",
+                    "summary": "Subscribe to events",
+                    "description": "Server-Sent Events. On connect, the events needed to "
+                    "reconstruct the conversation and the agent's status are replayed; then "
+                    "live events follow. The last message is updated frequently while the "
+                    "agent works. `agent_error` events are sent only with `?errors=true`.",
+                    "parameters": [
+                        {
+                            "name": "errors",
+                            "in": "query",
+                            "required": False,
+                            "description": "Also send (and replay) agent_error events.",
+                            "schema": {"type": "boolean", "default": False},
+                        }
+                    ],
+                    "responses": {
+                        "200": _sse(
+                            "OK",
+                            {
+                                "message_update": "MessageUpdateBody",
+                                "status_change": "StatusChangeBody",
+                                "agent_error": "ErrorBody",
+                            },
+                        ),
+                        "default": _ERROR,
+                    },
+                }
+            },
+            "/internal/screen": {
+                "get": {
+                    "operationId": "subscribeScreen",
+                    "summary": "Subscribe to screen",
+                    "description": "Server-Sent Events carrying the whole terminal text.",
+                    "responses": {
+                        "200": _sse("OK", {"screen": "ScreenUpdateBody"}),
+                        "default": _ERROR,
+                    },
+                }
+            },
+        },
+        "components": {"schemas": components},
+    }

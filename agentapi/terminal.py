@@ -1,0 +1,282 @@
+"""The agent's terminal: a child process under a PTY, read on the event loop.
+
+Bytes are read from the PTY master with ``loop.add_reader`` (no thread, no
+polling), in bounded slices so a flooding agent is pushed back by the kernel's
+PTY buffer instead of growing our memory, and fed to the emulator. A screen
+change is published only once output has settled for a moment (a vsync): an
+agent is often half-way through a redraw when a read returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import os
+import select
+import signal
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from ptyprocess import PtyProcess
+
+from agentapi.screen import TERM_NAME, TerminalScreen
+
+log = logging.getLogger("agentapi.terminal")
+
+READ_SLICE = 16 * 1024
+VSYNC_QUIET_S = 0.016
+VSYNC_MAX_S = 0.048
+
+
+class AgentStartError(Exception):
+    """The agent command could not be started."""
+
+
+class AgentTerminal:
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        columns: int,
+        lines: int,
+        env: Mapping[str, str] | None = None,
+        cwd: str | Path | None = None,
+        on_screen: Callable[[str], None] = lambda _text: None,
+        on_exit: Callable[[int], None] = lambda _code: None,
+    ) -> None:
+        self.argv = list(argv)
+        self.screen = TerminalScreen(columns, lines)
+        self._env = dict(os.environ if env is None else env)
+        self._env["TERM"] = TERM_NAME
+        self._env.pop("COLUMNS", None)
+        self._env.pop("LINES", None)
+        self._cwd = str(cwd) if cwd is not None else None
+        self._on_screen = on_screen
+        self._on_exit = on_exit
+        self._proc: PtyProcess | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pidfd = -1
+        self._vsync: asyncio.TimerHandle | None = None
+        self._burst_started = 0.0
+        self._published = ""
+        self._pending_write = bytearray()
+        self._writer_registered = False
+        self._write_drained: asyncio.Event | None = None
+        self._exit_code: int | None = None
+        self._exited = asyncio.Event()
+        self.bytes_read = 0
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None
+        return int(self._proc.pid)
+
+    @property
+    def exit_code(self) -> int | None:
+        return self._exit_code
+
+    @property
+    def text(self) -> str:
+        """The last published screen."""
+        return self._published
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        try:
+            self._proc = PtyProcess.spawn(
+                self.argv,
+                env=self._env,
+                cwd=self._cwd,
+                dimensions=(self.screen.lines, self.screen.columns),
+            )
+        except (OSError, FileNotFoundError) as exc:
+            reason = exc.strerror or str(exc)
+            raise AgentStartError(f"cannot start {self.argv[0]!r}: {reason}") from None
+        os.set_blocking(self._proc.fd, False)
+        self._write_drained = asyncio.Event()
+        self._write_drained.set()
+        self._loop.add_reader(self._proc.fd, self._on_readable)
+        self._pidfd = os.pidfd_open(self._proc.pid)
+        self._loop.add_reader(self._pidfd, self._on_child_exit)
+        log.info("started %s (pid %d)", " ".join(self.argv), self._proc.pid)
+
+    async def wait(self) -> int:
+        await self._exited.wait()
+        assert self._exit_code is not None
+        return self._exit_code
+
+    async def stop(self, grace: float = 5.0) -> int | None:
+        """SIGINT to the agent's process group, then SIGTERM, then SIGKILL at ``grace`` s."""
+        if self._proc is None:
+            return None
+        if self._exit_code is None:
+            self._signal_group(signal.SIGINT)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._exited.wait(), timeout=min(2.0, grace / 2))
+        if self._exit_code is None:
+            self._signal_group(signal.SIGTERM)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._exited.wait(), timeout=grace - min(2.0, grace / 2))
+        if self._exit_code is None:
+            log.warning("agent did not stop within %.0f s: killing it", grace)
+            self._signal_group(signal.SIGKILL)
+            await self._exited.wait()
+        # Children that outlived the agent (background helpers) go with it.
+        self._signal_group(signal.SIGKILL)
+        return self._exit_code
+
+    def _signal_group(self, sig: signal.Signals) -> None:
+        assert self._proc is not None
+        try:
+            os.killpg(self._proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._proc.pid, sig)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _read_once(self) -> bool:
+        """Read one slice; False at end of output."""
+        assert self._proc is not None
+        try:
+            data = os.read(self._proc.fd, READ_SLICE)
+        except BlockingIOError:
+            return True
+        except OSError as exc:
+            if exc.errno == errno.EIO:  # Linux: the slave side is closed
+                return False
+            raise
+        if not data:
+            return False
+        self.bytes_read += len(data)
+        self.screen.feed(data)
+        replies = self.screen.take_replies()
+        if replies:
+            self._queue_write(replies)
+        return True
+
+    def _on_readable(self) -> None:
+        if not self._read_once():
+            self._stop_reading()
+        self._arm_vsync()
+
+    def _stop_reading(self) -> None:
+        if self._loop is not None and self._proc is not None:
+            with contextlib.suppress(ValueError, OSError):
+                self._loop.remove_reader(self._proc.fd)
+
+    def _arm_vsync(self) -> None:
+        assert self._loop is not None
+        now = self._loop.time()
+        if self._vsync is None:
+            self._burst_started = now
+        else:
+            self._vsync.cancel()
+        delay = min(VSYNC_QUIET_S, self._burst_started + VSYNC_MAX_S - now)
+        self._vsync = self._loop.call_later(max(0.0, delay), self._publish)
+
+    def _publish(self) -> None:
+        self._vsync = None
+        text = self.screen.text()
+        if text != self._published:
+            self._published = text
+            self._on_screen(text)
+
+    def publish_now(self) -> str:
+        """Flush a pending vsync (used before reading the screen for a decision)."""
+        if self._vsync is not None:
+            self._vsync.cancel()
+            self._publish()
+        return self._published
+
+    def _on_child_exit(self) -> None:
+        assert self._proc is not None and self._loop is not None
+        try:
+            pid, status = os.waitpid(self._proc.pid, os.WNOHANG)
+        except ChildProcessError:
+            pid, status = self._proc.pid, 0
+        if pid == 0:
+            return
+        self._loop.remove_reader(self._pidfd)
+        os.close(self._pidfd)
+        # What the agent printed last is still in the PTY buffer: read it all.
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline:
+            try:
+                if not self._read_once():
+                    break
+            except OSError:
+                break
+            if not _readable(self._proc.fd):
+                break
+        self._stop_reading()
+        self.publish_now()
+        self._exit_code = os.waitstatus_to_exitcode(status)
+        self._proc.terminated = True
+        log.info("agent exited with code %d", self._exit_code)
+        self._exited.set()
+        self._on_exit(self._exit_code)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    async def write(self, data: bytes) -> None:
+        """Write to the agent without blocking the loop; returns once the kernel took it."""
+        if self._exit_code is not None or self._proc is None:
+            raise BrokenPipeError("the agent has exited")
+        self._queue_write(data)
+        assert self._write_drained is not None
+        await self._write_drained.wait()
+
+    def _queue_write(self, data: bytes) -> None:
+        self._pending_write += data
+        self._flush_writes()
+
+    def _flush_writes(self) -> None:
+        assert self._proc is not None and self._loop is not None
+        while self._pending_write:
+            try:
+                n = os.write(self._proc.fd, self._pending_write)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                log.warning("write to the agent failed: %s", exc.strerror)
+                self._pending_write.clear()
+                break
+            del self._pending_write[:n]
+        assert self._write_drained is not None
+        if self._pending_write:
+            self._write_drained.clear()
+            if not self._writer_registered:
+                self._loop.add_writer(self._proc.fd, self._flush_writes)
+                self._writer_registered = True
+        else:
+            self._write_drained.set()
+            if self._writer_registered:
+                self._loop.remove_writer(self._proc.fd)
+                self._writer_registered = False
+
+    def close(self) -> None:
+        """Release the PTY; call after the agent has exited."""
+        if self._proc is None or self._proc.closed:
+            return
+        self._stop_reading()
+        if self._writer_registered and self._loop is not None:
+            self._loop.remove_writer(self._proc.fd)
+            self._writer_registered = False
+        # ptyprocess's own close() would sleep and reap the child; we already did both.
+        self._proc.terminated = True
+        with contextlib.suppress(OSError):
+            self._proc.fileobj.close()
+        self._proc.closed = True
+
+
+def _readable(fd: int) -> bool:
+    ready, _, _ = select.select([fd], [], [], 0)
+    return bool(ready)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs into .venv (and the pinned agent CLIs
+# into .agents/ when npm is available), then runs the whole suite.
+# Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[test]'
+
+if [ "${AGENTAPI_SKIP_AGENT_INSTALL:-}" != "1" ] && [ -x scripts/install-agents.sh ]; then
+  # Real agent CLIs for the end-to-end tests; a failed install skips those tests only.
+  scripts/install-agents.sh ${AGENTAPI_TEST_AGENTS:-} || echo "agent install failed: end-to-end tests will be skipped"
+fi
+
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,153 @@
+"""A real daemon process on 127.0.0.1 running the demo agent under a real PTY."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+DEMO = [sys.executable, "-m", "agentapi.demo_agent"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Daemon:
+    def __init__(self, tmp: Path, agent: list[str], flags: list[str], env: dict[str, str],
+                 stdin: bytes | None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp / f"daemon-{self.port}.log"
+        self._log = self.log_path.open("wb")
+        full_env = {**os.environ, "AGENTAPI_LOG_LEVEL": "DEBUG", **env}
+        for key in list(full_env):
+            if key.startswith("AGENTAPI_") and key not in env and key != "AGENTAPI_LOG_LEVEL":
+                del full_env[key]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "agentapi", "server", "--port", str(self.port), *flags,
+             "--", *agent],
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            start_new_session=True,
+        )
+        if stdin is not None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(stdin)
+            self.proc.stdin.close()
+        self.http = httpx.Client(base_url=self.url, timeout=30)
+
+    # -- waiting ----------------------------------------------------------------------------
+
+    def wait_listening(self, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"daemon exited early:\n{self.log()}")
+            try:
+                if self.http.get("/status").status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.02)
+        raise AssertionError(f"daemon not listening after {timeout}s:\n{self.log()}")
+
+    def wait_status(self, wanted: str, timeout: float = 20) -> None:
+        """Follow /events until the status is ``wanted`` (event-driven, no polling)."""
+        deadline = time.monotonic() + timeout
+        with self.http.stream("GET", "/events", timeout=timeout) as stream:
+            for event, data in sse_events(stream):
+                if event == "status_change" and data["status"] == wanted:
+                    return
+                if time.monotonic() > deadline:
+                    break
+        raise AssertionError(f"status never became {wanted}:\n{self.log()}")
+
+    def ready(self) -> Daemon:
+        self.wait_listening()
+        self.wait_status("stable")
+        return self
+
+    # -- using ------------------------------------------------------------------------------
+
+    def send(self, content: str, type_: str = "user") -> httpx.Response:
+        return self.http.post("/message", json={"content": content, "type": type_})
+
+    def messages(self) -> list[dict]:
+        response = self.http.get("/messages")
+        assert response.status_code == 200
+        return response.json()["messages"]
+
+    def status(self) -> str:
+        return self.http.get("/status").json()["status"]
+
+    def turn(self, content: str) -> list[dict]:
+        response = self.send(content)
+        assert response.status_code == 200, response.text
+        assert response.json() == {"ok": True}
+        self.wait_status("stable")
+        return self.messages()
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def signal(self, sig: int) -> None:
+        self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout: float = 20) -> int:
+        return self.proc.wait(timeout)
+
+    def close(self) -> None:
+        self.http.close()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self._log.close()
+
+
+def sse_events(stream: httpx.Response) -> Iterator[tuple[str, dict]]:
+    event = ""
+    for line in stream.iter_lines():
+        if line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: "):
+            yield event, json.loads(line[6:])
+
+
+@pytest.fixture
+def start_daemon(tmp_path: Path) -> Iterator:
+    started: list[Daemon] = []
+
+    def start(agent: list[str] | None = None, flags: list[str] | None = None,
+              env: dict[str, str] | None = None, stdin: bytes | None = None,
+              think: float = 0.2) -> Daemon:
+        daemon = Daemon(tmp_path, agent or [*DEMO, "--think", str(think)], flags or [],
+                        env or {}, stdin)
+        started.append(daemon)
+        return daemon
+
+    yield start
+    for daemon in started:
+        daemon.close()
+
+
+@pytest.fixture
+def demo(start_daemon) -> Daemon:
+    return start_daemon().ready()

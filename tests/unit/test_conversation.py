@@ -1,0 +1,252 @@
+"""The conversation state machine, driven with plain strings and a fake clock."""
+
+import pytest
+
+from agentapi.adapters import default_registry
+from agentapi.conversation import (
+    Conversation,
+    MessageUpdated,
+    NotStable,
+    SendInProgress,
+    Status,
+    StatusChanged,
+)
+from agentapi.messages import Role
+
+RULE = "─" * 40
+BOX = f"{RULE}\n❯ \n{RULE}\n  ? for shortcuts"
+START = f"✻ Welcome to the agent\n\n{BOX}"
+
+
+def generic():
+    return default_registry().lookup("custom")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.ms = 1_000_000.0
+
+    def __call__(self, advance: float = 0) -> float:
+        self.ms += advance
+        return self.ms
+
+
+def settle(conv: Conversation, clock: Clock) -> list:
+    return conv.tick(clock(2000))
+
+
+def started(screen: str = START) -> tuple[Conversation, Clock]:
+    clock = Clock()
+    conv = Conversation(generic(), clock())
+    conv.on_screen(screen, clock(10))
+    settle(conv, clock)
+    return conv, clock
+
+
+def turn(before: str, user: str, reply: list[str]) -> str:
+    """The screen of an inline agent after it answered."""
+    history = before.rsplit(RULE, 2)[0].rstrip("\n")
+    return "\n".join([history, f"❯ {user}", "", *reply, "", BOX])
+
+
+def test_message_zero_is_the_cleaned_start_up_screen():
+    conv, _ = started()
+    assert [(m.id, m.role, m.content) for m in conv.messages] == [
+        (0, Role.AGENT, "✻ Welcome to the agent")
+    ]
+
+
+def test_message_zero_exists_before_any_screen():
+    clock = Clock()
+    conv = Conversation(generic(), clock())
+    assert [(m.id, m.content) for m in conv.messages] == [(0, "")]
+    assert conv.status is Status.RUNNING
+
+
+def test_stable_only_after_two_quiet_seconds():
+    clock = Clock()
+    conv = Conversation(generic(), clock())
+    conv.on_screen(START, clock())
+    assert conv.tick(clock(1999)) == []
+    assert conv.status is Status.RUNNING
+    assert conv.tick(clock(1)) == [StatusChanged(Status.STABLE)]
+    assert conv.next_deadline_ms(clock()) is None
+
+
+def test_a_change_restarts_the_stability_window():
+    conv, clock = started()
+    events = conv.on_screen(START + "\nspinner ✻", clock(5))
+    assert StatusChanged(Status.RUNNING) in events
+    assert conv.next_deadline_ms(clock()) == clock() + 2000
+    conv.tick(clock(1500))
+    assert conv.status is Status.RUNNING
+
+
+def test_full_turn_ids_roles_and_clean_reply():
+    conv, clock = started()
+    conv.begin_send("hello there", clock(1))
+    typed = START.replace("❯ ", "❯ hello there")
+    conv.on_screen(typed, clock(20))
+    assert conv.messages[-1].content == "✻ Welcome to the agent"  # the echo did not leak
+    after_enter = turn(START, "hello there", ["✻ Thinking…"])
+    conv.on_screen(after_enter, clock(30))
+    events = conv.send_started(clock(1))
+    assert [type(e) for e in events][:1] == [MessageUpdated]
+    assert conv.status is Status.RUNNING
+    final = turn(START, "hello there", ["● Hi! How can I help?", "  Two lines."])
+    conv.on_screen(final, clock(500))
+    settle(conv, clock)
+    assert [(m.id, m.role, m.content) for m in conv.messages] == [
+        (0, Role.AGENT, "✻ Welcome to the agent"),
+        (1, Role.USER, "hello there"),
+        (2, Role.AGENT, "● Hi! How can I help?\n  Two lines."),
+    ]
+    assert conv.status is Status.STABLE
+
+
+def test_reply_is_updated_in_place_while_the_agent_works():
+    conv, clock = started()
+    conv.begin_send("count", clock(1))
+    conv.on_screen(turn(START, "count", ["✻ Thinking…"]), clock(20))
+    conv.send_started(clock(1))
+    conv.on_screen(turn(START, "count", ["● one"]), clock(100))
+    first = conv.messages[-1]
+    events = conv.on_screen(turn(START, "count", ["● one", "  two"]), clock(100))
+    assert conv.messages[-1].id == first.id == 2
+    assert conv.messages[-1].content == "● one\n  two"
+    assert MessageUpdated(conv.messages[-1]) in events
+
+
+def test_second_turn_reply_repeating_an_old_line_is_kept_whole():
+    conv, clock = started()
+    conv.begin_send("first", clock(1))
+    s1 = turn(START, "first", ["● Done."])
+    conv.on_screen(s1, clock(10))
+    conv.send_started(clock(1))
+    settle(conv, clock)
+    conv.begin_send("second", clock(1))
+    s2 = turn(s1, "second", ["● Done.", "  And more."])
+    conv.on_screen(s2, clock(10))
+    conv.send_started(clock(1))
+    settle(conv, clock)
+    assert conv.messages[-1].content == "● Done.\n  And more."
+    assert conv.messages[-1].id == 4
+
+
+def test_sending_requires_stable():
+    conv, clock = started()
+    conv.on_screen(START + "\n✻ busy", clock(1))
+    with pytest.raises(NotStable):
+        conv.begin_send("hi", clock())
+
+
+def test_only_one_send_at_a_time():
+    conv, clock = started()
+    conv.begin_send("one", clock())
+    with pytest.raises(SendInProgress):
+        conv.begin_send("two", clock())
+
+
+def test_failed_send_records_nothing_and_resumes_updates():
+    conv, clock = started()
+    before = list(conv.messages)
+    conv.begin_send("lost", clock())
+    assert conv.status is Status.RUNNING
+    conv.send_failed(clock(15000))
+    assert list(conv.messages) == before
+    settle(conv, clock)
+    assert conv.status is Status.STABLE
+
+
+def test_multi_line_user_message_echo_is_removed():
+    conv, clock = started()
+    text = "line one\nline two\nline three"
+    conv.begin_send(text, clock())
+    screen = "\n".join(
+        [
+            "✻ Welcome to the agent",
+            "",
+            "❯ line one",
+            "  line two",
+            "  line three",
+            "",
+            "● Got three lines.",
+            "",
+            BOX,
+        ]
+    )
+    conv.on_screen(screen, clock(10))
+    conv.send_started(clock())
+    assert conv.messages[-1].content == "● Got three lines."
+
+
+def test_wrapped_echo_of_a_long_message_is_removed():
+    conv, clock = started()
+    text = "word " * 30
+    conv.begin_send(text.strip(), clock())
+    echo = ("❯ " + text.strip())
+    wrapped = [echo[i : i + 40] for i in range(0, len(echo), 40)]
+    screen = "\n".join(["✻ Welcome to the agent", "", *wrapped, "", "● ok", "", BOX])
+    conv.on_screen(screen, clock(10))
+    conv.send_started(clock())
+    assert conv.messages[-1].content == "● ok"
+
+
+def test_non_ascii_content_survives():
+    conv, clock = started()
+    conv.begin_send("你好 🌍 ┌─┐", clock())
+    screen = turn(START, "你好 🌍 ┌─┐", ["● 世界 ✅", "  │ box │"])
+    conv.on_screen(screen, clock(10))
+    conv.send_started(clock())
+    assert conv.messages[-1].content == "● 世界 ✅\n  │ box │"
+
+
+def test_reply_that_draws_nothing_still_gets_an_agent_message():
+    conv, clock = started()
+    conv.begin_send("quiet", clock())
+    conv.on_screen(turn(START, "quiet", []), clock(10))
+    conv.send_started(clock())
+    settle(conv, clock)
+    assert [(m.role, m.content) for m in conv.messages[1:]] == [
+        (Role.USER, "quiet"),
+        (Role.AGENT, ""),
+    ]
+    assert conv.status is Status.STABLE
+
+
+def test_scrolled_screen_still_yields_only_the_reply():
+    history = [f"old line {i}" for i in range(50)]
+    screen1 = "\n".join([*history, "", BOX])
+    conv, clock = started(screen1)
+    conv.begin_send("go", clock())
+    scrolled = "\n".join([*history[10:], "", "❯ go", "", "● gone", "", BOX])
+    conv.on_screen(scrolled, clock(10))
+    conv.send_started(clock())
+    assert conv.messages[-1].content == "● gone"
+
+
+def test_initial_prompt_keeps_status_running_until_sent():
+    clock = Clock()
+    conv = Conversation(generic(), clock(), initial_prompt="do the task")
+    conv.on_screen(START, clock(10))
+    conv.tick(clock(5000))
+    assert conv.status is Status.RUNNING
+    assert conv.initial_prompt_due(clock()) == "do the task"
+    conv.begin_send("do the task", clock(), initial=True)
+    assert conv.initial_prompt_due(clock()) is None
+    conv.on_screen(turn(START, "do the task", ["● on it"]), clock(10))
+    conv.send_started(clock(), initial=True)
+    assert conv.initial_prompt_sent
+    assert conv.initial_prompt_due(clock()) is None
+    settle(conv, clock)
+    assert conv.status is Status.STABLE
+    assert conv.messages[1].content == "do the task"
+
+
+def test_initial_prompt_waits_for_a_settled_screen():
+    clock = Clock()
+    conv = Conversation(generic(), clock(), initial_prompt="x")
+    assert conv.initial_prompt_due(clock()) is None  # nothing drawn yet
+    conv.on_screen("Loading…", clock(10))
+    assert conv.initial_prompt_due(clock(500)) is None  # not settled
+    assert conv.next_deadline_ms(clock()) is not None
