@@ -47,6 +47,18 @@ class Formatter(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class SavedTranscript:
+    messages: tuple[Message, ...]
+    initial_prompt: str
+    initial_prompt_sent: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptRestored:
+    """Every message was replaced; the messages follow as MessageUpdated events."""
+
+
+@dataclass(frozen=True, slots=True)
 class MessageUpdated:
     message: Message
 
@@ -56,7 +68,7 @@ class StatusChanged:
     status: Status
 
 
-Event = MessageUpdated | StatusChanged
+Event = MessageUpdated | StatusChanged | TranscriptRestored
 
 
 class NotStable(Exception):
@@ -93,6 +105,9 @@ class Conversation:
         self._initial_prompt_sent = not initial_prompt
         self._reported_noise: set[str] = set()
         self._status = Status.RUNNING
+        self._pending_restore: SavedTranscript | None = None
+        # After a restore, the agent's fresh screen must not overwrite the last reply.
+        self._hold_last_reply = False
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -131,11 +146,13 @@ class Conversation:
         """The initial prompt, once the agent's input box is on a settled screen."""
         if self._initial_prompt_sent or self._sending is not None:
             return None
-        if not self._screen_settled(now_ms):
-            return None
-        if not self._formatter.is_ready(self._screen):
+        if self._pending_restore is not None or not self._agent_ready(now_ms):
             return None
         return self._initial_prompt
+
+    @property
+    def restore_pending(self) -> bool:
+        return self._pending_restore is not None
 
     # -- inputs -----------------------------------------------------------------------------
 
@@ -175,9 +192,10 @@ class Conversation:
         self._baseline = self._send_baseline
         self._last_change_ms = max(self._last_change_ms, now_ms)
         self._reported_noise.clear()
+        self._hold_last_reply = False
         if initial:
             self._initial_prompt_sent = True
-        message = Message(len(self._messages), Role.USER, content, wall_time(now_ms))
+        message = Message(self._next_id(), Role.USER, content, wall_time(now_ms))
         self._messages.append(message)
         events: list[Event] = [MessageUpdated(message)]
         self._update_agent_message(now_ms, events)
@@ -190,42 +208,60 @@ class Conversation:
         self._update_agent_message(now_ms, events)
         return self._update_status(now_ms, events)
 
-    def restore(
-        self, messages: Sequence[Message], initial_prompt: str, initial_prompt_sent: bool
-    ) -> list[Event]:
-        """Bring back a saved transcript; the agent's fresh screen becomes the baseline,
-        so it does not overwrite the last restored reply."""
-        if not messages:
-            return []
-        self._messages = list(messages)
+    def schedule_restore(self, saved: SavedTranscript) -> None:
+        """Bring back ``saved`` once the agent is ready (see ``tick``)."""
+        if saved.messages:
+            self._pending_restore = saved
+
+    def _apply_restore(self, now_ms: float, events: list[Event]) -> None:
+        saved = self._pending_restore
+        assert saved is not None
+        self._pending_restore = None
+        self._messages = list(saved.messages)
+        # The agent's fresh screen is the baseline for the next reply.
         self._baseline = self._screen
-        if initial_prompt == self._initial_prompt or not self._initial_prompt:
-            self._initial_prompt = initial_prompt
-            self._initial_prompt_sent = initial_prompt_sent or not initial_prompt
-        return [MessageUpdated(m) for m in self._messages]
+        self._hold_last_reply = self._messages[-1].role is Role.AGENT
+        new_prompt = self._initial_prompt
+        if not new_prompt:
+            self._initial_prompt = saved.initial_prompt
+            self._initial_prompt_sent = saved.initial_prompt_sent or not saved.initial_prompt
+        elif new_prompt == saved.initial_prompt and saved.initial_prompt_sent:
+            self._initial_prompt_sent = True
+        events.append(TranscriptRestored())
+        events.extend(MessageUpdated(m) for m in self._messages)
 
     # -- internals --------------------------------------------------------------------------
 
     def _screen_settled(self, now_ms: float) -> bool:
         return self._seen_screen and now_ms - self._last_change_ms >= self._stable_ms
 
+    def _agent_ready(self, now_ms: float) -> bool:
+        return self._screen_settled(now_ms) and self._formatter.is_ready(self._screen)
+
     def _compute_status(self, now_ms: float) -> Status:
         if self._sending is not None or not self._initial_prompt_sent:
+            return Status.RUNNING
+        if self._pending_restore is not None:
             return Status.RUNNING
         return Status.STABLE if self._screen_settled(now_ms) else Status.RUNNING
 
     def _update_status(self, now_ms: float, events: list[Event]) -> list[Event]:
+        if self._pending_restore is not None and self._agent_ready(now_ms):
+            self._apply_restore(now_ms, events)
         status = self._compute_status(now_ms)
         if status is Status.STABLE and self._messages[-1].role is Role.USER:
             # The agent finished without drawing anything we keep: record an empty
             # reply so every user message is followed by an agent message.
-            message = Message(len(self._messages), Role.AGENT, "", wall_time(now_ms))
+            message = Message(self._next_id(), Role.AGENT, "", wall_time(now_ms))
             self._messages.append(message)
             events.append(MessageUpdated(message))
         if status is not self._status:
             self._status = status
             events.append(StatusChanged(status))
         return events
+
+    def _next_id(self) -> int:
+        return self._messages[-1].id + 1
 
     def _last_user_input(self) -> str:
         for message in reversed(self._messages):
@@ -241,10 +277,12 @@ class Conversation:
                 self._reported_noise.add(block)
                 log.info("removed a tool-call block from the reply: %s", block.split("\n")[0])
         last = self._messages[-1]
+        if self._hold_last_reply and last.role is Role.AGENT:
+            return
         if last.role is Role.USER:
             if not content:
                 return
-            message = Message(len(self._messages), Role.AGENT, content, wall_time(now_ms))
+            message = Message(self._next_id(), Role.AGENT, content, wall_time(now_ms))
             self._messages.append(message)
         else:
             if content == last.content:

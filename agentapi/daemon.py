@@ -20,8 +20,10 @@ import uvicorn
 from agentapi.adapters import Adapter
 from agentapi.config import ServerOptions
 from agentapi.events import EventHub
+from agentapi.pidfile import PidFile, PidFileError
 from agentapi.server.app import AppConfig, create_app
 from agentapi.session import Session, SessionConfig
+from agentapi.state import StateKeeper
 from agentapi.terminal import AgentStartError
 from agentapi.uploads import UploadStore
 
@@ -107,8 +109,14 @@ class Daemon:
             self.hub,
         )
         self.uploads = UploadStore()
+        self.state: StateKeeper | None = None
+        if opts.state_file is not None and (opts.load_state or opts.save_state):
+            self.state = StateKeeper(
+                self.session, opts.state_file, load=opts.load_state, save=opts.save_state
+            )
         self._shutdown = asyncio.Event()
         self._signal_name = ""
+        self._background: set[asyncio.Task[None]] = set()
 
     def _on_signal(self, sig: signal.Signals) -> None:
         if self._shutdown.is_set():
@@ -117,7 +125,36 @@ class Daemon:
         self._signal_name = sig.name
         self._shutdown.set()
 
+    def _on_save_signal(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._save_state("SIGUSR1"))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _save_state(self, why: str) -> None:
+        if self.state is None:
+            log.info("%s: no state file to save to", why)
+            return
+        if await self.state.save_now():
+            log.info("%s: state saved to %s", why, self.opts.state_file)
+
     async def run(self) -> int:
+        pid_file: PidFile | None = None
+        if self.opts.pid_file is not None:
+            try:
+                pid_file = PidFile.acquire(self.opts.pid_file)
+            except PidFileError as exc:
+                raise StartupError(str(exc)) from None
+            if pid_file.stale_pid:
+                log.warning("replaced a stale pid file naming process %d", pid_file.stale_pid)
+            elif pid_file.stale_pid == 0:
+                log.warning("replaced a pid file that held no valid pid")
+        try:
+            return await self._run()
+        finally:
+            if pid_file is not None:
+                pid_file.release()
+
+    async def _run(self) -> int:
         loop = asyncio.get_running_loop()
         sock = bind_socket(self.opts.port)
         app = create_app(
@@ -142,6 +179,9 @@ class Daemon:
         )
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(sig, self._on_signal, sig)
+        loop.add_signal_handler(signal.SIGUSR1, self._on_save_signal)
+        if self.state is not None:
+            self.state.start()
         serve_task = loop.create_task(server.serve(sockets=[sock]))
         try:
             self.session.start()
@@ -171,6 +211,9 @@ class Daemon:
             log.error("HTTP server failed: %s", serve_task.exception())
             code = 1
 
+        await self._save_state("shutdown")
+        if self.state is not None:
+            self.state.close()
         # Stop HTTP first so no request races the agent's exit; SSE streams end with it.
         self.hub.close_all()
         server.request_exit()
@@ -183,6 +226,6 @@ class Daemon:
             task.cancel()
         sock.close()
         self.uploads.cleanup()
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
             loop.remove_signal_handler(sig)
         return code

@@ -20,9 +20,11 @@ from agentapi.conversation import (
     Event,
     MessageUpdated,
     NotStable,
+    SavedTranscript,
     SendInProgress,
     Status,
     StatusChanged,
+    TranscriptRestored,
     wall_time,
 )
 from agentapi.events import EventHub
@@ -136,6 +138,13 @@ class Session:
     def agent_running(self) -> bool:
         return self.terminal.exit_code is None
 
+    def schedule_restore(self, saved: SavedTranscript) -> None:
+        self.conversation.schedule_restore(saved)
+
+    def report_error(self, message: str, level: str = "error") -> None:
+        """An agent_error event, for subscribers of /events?errors=true."""
+        self.hub.agent_error(message, level, wall_time(self.now_ms()).isoformat())
+
     # -- events in --------------------------------------------------------------------------
 
     def _on_screen(self, text: str) -> None:
@@ -163,6 +172,8 @@ class Session:
                 transcript_changed = True
             elif isinstance(event, StatusChanged):
                 self.hub.status_change(event.status.value)
+            elif isinstance(event, TranscriptRestored):
+                self.hub.reset_messages()
         if transcript_changed:
             self.on_transcript_change()
         self._schedule_timer()
@@ -195,11 +206,7 @@ class Session:
             await self._deliver(prompt, initial=True)
         except SendError as exc:
             log.error("the initial prompt was not delivered: %s", exc.detail)
-            self.hub.agent_error(
-                f"The initial prompt was not delivered: {exc.detail}",
-                "error",
-                wall_time(self.now_ms()).isoformat(),
-            )
+            self.report_error(f"The initial prompt was not delivered: {exc.detail}")
         finally:
             self._initial_task = None
 

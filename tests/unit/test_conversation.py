@@ -250,3 +250,86 @@ def test_initial_prompt_waits_for_a_settled_screen():
     conv.on_screen("Loading…", clock(10))
     assert conv.initial_prompt_due(clock(500)) is None  # not settled
     assert conv.next_deadline_ms(clock()) is not None
+
+
+# -- restoring a saved transcript -------------------------------------------------------------
+
+from datetime import UTC, datetime  # noqa: E402
+
+from agentapi.conversation import SavedTranscript, TranscriptRestored  # noqa: E402
+from agentapi.messages import Message  # noqa: E402
+
+T0 = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+SAVED = (
+    Message(0, Role.AGENT, "old greeting", T0),
+    Message(1, Role.USER, "old question", T0),
+    Message(2, Role.AGENT, "● old answer", T0),
+)
+
+
+def restoring(prompt: str = "", saved_prompt: str = "", sent: bool = False, ready=None):
+    clock = Clock()
+    formatter = generic()
+    if ready is not None:
+        formatter.ready = ready
+    conv = Conversation(formatter, clock(), initial_prompt=prompt)
+    conv.schedule_restore(SavedTranscript(SAVED, saved_prompt, sent))
+    return conv, clock
+
+
+def test_restore_waits_for_a_ready_agent_and_keeps_ids_contents_times():
+    conv, clock = restoring()
+    conv.on_screen(START, clock(10))
+    assert conv.status is Status.RUNNING
+    events = conv.tick(clock(2000))
+    assert events[0] == TranscriptRestored()
+    assert list(conv.messages) == list(SAVED)
+    assert conv.status is Status.STABLE
+
+
+def test_restore_is_not_applied_to_a_loading_screen():
+    import re
+
+    conv, clock = restoring(ready=(re.compile("❯"),))
+    conv.on_screen("Loading…", clock(10))
+    conv.tick(clock(5000))
+    assert conv.restore_pending and conv.status is Status.RUNNING
+    conv.on_screen(START, clock(10))
+    conv.tick(clock(2000))
+    assert not conv.restore_pending
+    assert conv.messages[-1].content == "● old answer"
+
+
+def test_fresh_screen_does_not_overwrite_the_restored_reply_and_next_turn_continues():
+    conv, clock = restoring()
+    conv.on_screen(START, clock(10))
+    conv.tick(clock(2000))
+    conv.on_screen(START + "\nsome redraw", clock(10))
+    conv.tick(clock(2000))
+    assert conv.messages[-1].content == "● old answer"
+    conv.begin_send("new question", clock())
+    conv.on_screen(turn(START, "new question", ["● new answer"]), clock(10))
+    conv.send_started(clock())
+    conv.tick(clock(2000))
+    assert [(m.id, m.content) for m in conv.messages[3:]] == [
+        (3, "new question"),
+        (4, "● new answer"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "prompt, saved_prompt, sent, expected_due",
+    [
+        ("task", "task", True, None),  # same prompt, already sent: not typed again
+        ("other task", "task", True, "other task"),  # a different new prompt is typed
+        ("", "task", False, "task"),  # a saved prompt that was never sent is typed
+        ("", "task", True, None),
+        ("", "", False, None),
+    ],
+)
+def test_initial_prompt_after_restore(prompt, saved_prompt, sent, expected_due):
+    conv, clock = restoring(prompt, saved_prompt, sent)
+    conv.on_screen(START, clock(10))
+    conv.tick(clock(2000))
+    assert not conv.restore_pending
+    assert conv.initial_prompt_due(clock()) == expected_due

@@ -1,0 +1,424 @@
+"""The state file: the conversation saved as JSON, readable by and from the original daemon.
+
+Format (version 1), one JSON object:
+
+    {"version": 1,
+     "messages": [{"id": 0, "message": "...", "role": "agent", "time": "2025-01-01T00:00:00.5Z"}],
+     "initial_prompt": "...",
+     "initial_prompt_sent": true}
+
+Times are RFC 3339 with an offset, as Go's ``time.Time`` marshals them (``Z`` for UTC,
+fraction up to nanoseconds with trailing zeros trimmed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from agentapi.messages import Message, Role
+
+log = logging.getLogger("agentapi.persistence")
+
+STATE_VERSION = 1
+
+
+@dataclass
+class SavedState:
+    messages: list[Message] = field(default_factory=list)
+    initial_prompt: str = ""
+    initial_prompt_sent: bool = False
+
+
+class StateFileError(Exception):
+    """A state file that cannot be read, written or understood; the message is one line."""
+
+
+# --- times ------------------------------------------------------------------------------------
+
+_RFC3339 = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt](?P<clock>\d{2}:\d{2}:\d{2})"
+    r"(?:\.(?P<frac>\d{1,9}))?(?P<zone>[Zz]|[+-]\d{2}:\d{2})"
+)
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """Parse an RFC 3339 time with an offset, including Go's nanosecond fractions.
+
+    Digits past microseconds are dropped (truncated, so a time never moves forward).
+    """
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not an RFC 3339 time with a time-zone offset")
+    frac = (match["frac"] or "")[:6].ljust(6, "0")
+    zone = match["zone"]
+    offset = "+00:00" if zone in ("Z", "z") else zone
+    try:
+        return datetime.fromisoformat(f"{match['date']}T{match['clock']}.{frac}{offset}")
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a valid time: {exc}") from None
+
+
+def format_rfc3339(moment: datetime) -> str:
+    """Format an aware time the way Go's RFC3339Nano does (``Z`` for UTC, trimmed fraction)."""
+    offset = moment.utcoffset()
+    if offset is None:
+        raise ValueError(f"time {moment!r} has no time zone")
+    if offset % timedelta(minutes=1):
+        # RFC 3339 offsets have no seconds: such a zone is written as UTC instead.
+        moment, offset = moment.astimezone(UTC), timedelta(0)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}".rstrip("0")
+    if not offset:
+        return text + "Z"
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(offset) // timedelta(minutes=1)
+    return f"{text}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+# --- encoding ---------------------------------------------------------------------------------
+
+
+def encode_state(state: SavedState) -> bytes:
+    """The file's bytes: compact JSON and a newline, the layout the original writes."""
+    document = {
+        "version": STATE_VERSION,
+        "messages": [
+            {
+                "id": m.id,
+                "message": m.content,
+                "role": str(m.role),
+                "time": format_rfc3339(m.time),
+            }
+            for m in state.messages
+        ],
+        "initial_prompt": state.initial_prompt,
+        "initial_prompt_sent": state.initial_prompt_sent,
+    }
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Lone surrogates (undecodable terminal bytes) have no UTF-8 form; \u escapes
+        # keep them, and the file stays valid UTF-8.
+        text = json.dumps(document, ensure_ascii=True, separators=(",", ":")) + "\n"
+        return text.encode("ascii")
+
+
+class _Invalid(Exception):
+    """A problem inside the document; the loader adds the file name."""
+
+
+class _UnknownVersion(_Invalid):
+    pass
+
+
+def _field(obj: Mapping[str, Any], name: str) -> tuple[bool, Any]:
+    # Go's decoder matches keys case-insensitively, and early releases of the original
+    # wrote untagged field names ("Id", "Message", ...): accept both, exact match first.
+    if name in obj:
+        return True, obj[name]
+    for key, value in obj.items():
+        if key.lower() == name:
+            return True, value
+    return False, None
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _decode_message(index: int, item: Any) -> Message:
+    where = f"messages[{index}]"
+    if not isinstance(item, dict):
+        raise _Invalid(f"{where} is {_type_name(item)}, expected an object")
+    values: dict[str, Any] = {}
+    for name in ("id", "message", "role", "time"):
+        found, value = _field(item, name)
+        if not found:
+            raise _Invalid(f"{where} has no {name!r} field")
+        values[name] = value
+    msg_id = values["id"]
+    if not isinstance(msg_id, int) or isinstance(msg_id, bool):
+        raise _Invalid(f"{where}.id is {_type_name(msg_id)}, expected an integer")
+    content = values["message"]
+    if not isinstance(content, str):
+        raise _Invalid(f"{where}.message is {_type_name(content)}, expected a string")
+    role = values["role"]
+    if role not in (Role.USER.value, Role.AGENT.value):
+        raise _Invalid(f'{where}.role is {json.dumps(role)}, expected "user" or "agent"')
+    stamp = values["time"]
+    if not isinstance(stamp, str):
+        raise _Invalid(f"{where}.time is {_type_name(stamp)}, expected a string")
+    try:
+        moment = parse_rfc3339(stamp)
+    except ValueError as exc:
+        raise _Invalid(f"{where}.time: {exc}") from None
+    return Message(id=msg_id, role=Role(role), content=content, time=moment)
+
+
+def decode_state(document: Any) -> SavedState:
+    if not isinstance(document, dict):
+        raise _Invalid(f"the top level is {_type_name(document)}, expected an object")
+    found, version = _field(document, "version")
+    if not found:
+        raise _Invalid("it has no 'version' field")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _Invalid(f"'version' is {_type_name(version)}, expected an integer")
+    if version != STATE_VERSION:
+        raise _UnknownVersion(f"has unknown version {version} (this agentapi reads version 1)")
+    _, raw_messages = _field(document, "messages")
+    # The original writes null for an empty transcript it never filled in.
+    if raw_messages is None:
+        raw_messages = []
+    if not isinstance(raw_messages, list):
+        raise _Invalid(f"'messages' is {_type_name(raw_messages)}, expected an array")
+    messages = [_decode_message(i, item) for i, item in enumerate(raw_messages)]
+    _, prompt = _field(document, "initial_prompt")
+    if prompt is None:
+        prompt = ""
+    if not isinstance(prompt, str):
+        raise _Invalid(f"'initial_prompt' is {_type_name(prompt)}, expected a string")
+    _, sent = _field(document, "initial_prompt_sent")
+    if sent is None:
+        sent = False
+    if not isinstance(sent, bool):
+        raise _Invalid(f"'initial_prompt_sent' is {_type_name(sent)}, expected true or false")
+    return SavedState(messages=messages, initial_prompt=prompt, initial_prompt_sent=sent)
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def _reason(exc: OSError) -> str:
+    text = exc.strerror or str(exc)
+    return text[:1].lower() + text[1:]
+
+
+def load_state(path: Path) -> SavedState | None:
+    """Read a state file; None when there is none. Anything else wrong is a StateFileError."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StateFileError(f"state file {path} cannot be read: {_reason(exc)}") from exc
+    if not raw.strip():
+        raise StateFileError(f"state file {path} is empty")
+    try:
+        # Go replaces invalid UTF-8 inside strings rather than failing; do the same.
+        document = json.loads(raw.decode("utf-8", errors="replace"))
+    except json.JSONDecodeError as exc:
+        raise StateFileError(f"state file {path} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise StateFileError(f"state file {path} is not valid JSON: nested too deeply") from None
+    try:
+        return decode_state(document)
+    except _UnknownVersion as exc:
+        raise StateFileError(f"state file {path} {exc}") from None
+    except _Invalid as exc:
+        raise StateFileError(f"state file {path} is not a valid state file: {exc}") from None
+
+
+def _make_folder(folder: Path) -> None:
+    # Path.mkdir(parents=True) gives the parents default permissions; every folder
+    # created here should be private, as the transcript may hold secrets.
+    missing: list[Path] = []
+    probe = folder
+    while not probe.exists():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    for item in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(item, 0o700)
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        # Some file systems cannot sync a folder; the rename itself has still happened.
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, whole."""
+    folder = path.parent
+    _make_folder(folder)
+    fd, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp_name, mode)
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
+    _fsync_folder(folder)
+
+
+def save_state(path: Path, state: SavedState) -> None:
+    _save_bytes(path, encode_state(state))
+
+
+def _save_bytes(path: Path, data: bytes) -> None:
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        raise StateFileError(f"state file {path} cannot be written: {_reason(exc)}") from exc
+
+
+_NO_LINK_ERRNOS = frozenset(
+    {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.EACCES}
+)
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a bad state file out of the way, keeping it for inspection; returns its new path."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = f"{path.name}.corrupt-{stamp}"
+    for attempt in range(1000):
+        target = path.with_name(base if attempt == 0 else f"{base}-{attempt}")
+        try:
+            # A hard link fails if the target exists, so an existing file is never replaced.
+            os.link(path, target, follow_symlinks=False)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            if exc.errno not in _NO_LINK_ERRNOS:
+                raise
+            # No hard links here (or a folder): check, then rename.
+            if target.exists() or target.is_symlink():
+                continue
+            os.rename(path, target)
+            return target
+        os.unlink(path)
+        return target
+    raise FileExistsError(f"no free name to move {path} aside")
+
+
+# --- background saving ------------------------------------------------------------------------
+
+
+class StateSaver:
+    """Debounced background saver on the asyncio loop.
+
+    At most about a second after a change the state is on disk.
+    """
+
+    def __init__(self, path: Path, snapshot: Callable[[], SavedState], delay: float = 0.5) -> None:
+        self._path = path
+        self._snapshot = snapshot
+        self._delay = delay
+        self._dirty = False
+        self._closed = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._lock: asyncio.Lock | None = None
+        self._last_written: bytes | None = None
+        self._tasks: set[asyncio.Task[bool]] = set()
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def mark_dirty(self) -> None:
+        """Note a change; a save follows within ``delay`` seconds."""
+        self._dirty = True
+        # The timer is not pushed back by later changes, so a steady stream of changes
+        # still reaches the disk every ``delay`` seconds.
+        if self._closed or self._timer is not None:
+            return
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(self._delay, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        task = asyncio.get_running_loop().create_task(self._save_if_dirty())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def flush(self) -> bool:
+        """Save now if anything changed since the last save; True when the file was written."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        return await self._save_if_dirty()
+
+    def close(self) -> None:
+        """Stop scheduling saves; a write already running finishes, and flush() still works."""
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    async def _save_if_dirty(self) -> bool:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        # One write at a time; the snapshot is taken after the previous write, so it is fresh.
+        async with self._lock:
+            if not self._dirty:
+                return False
+            self._dirty = False
+            try:
+                state = self._snapshot()
+                data = await asyncio.to_thread(encode_state, state)
+                if data == self._last_written:
+                    return False
+                await asyncio.to_thread(_save_bytes, self._path, data)
+            except Exception as exc:
+                # Left dirty: the next change, or a flush, tries again.
+                self._dirty = True
+                log.error("saving the conversation failed: %s", exc)
+                return False
+            self._last_written = data
+            log.debug("conversation saved to %s (%d bytes)", self._path, len(data))
+            return True
+
+
+__all__ = [
+    "STATE_VERSION",
+    "SavedState",
+    "StateFileError",
+    "StateSaver",
+    "decode_state",
+    "encode_state",
+    "format_rfc3339",
+    "load_state",
+    "move_aside",
+    "parse_rfc3339",
+    "save_state",
+    "write_atomic",
+]
