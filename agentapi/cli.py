@@ -74,8 +74,7 @@ def run_server(argv: Sequence[str]) -> int:
         adapter = registry.guess(opts.agent[0])
     if opts.experimental_acp:
         return _usage_error("--experimental-acp is not supported by this build yet")
-    if not opts.initial_prompt:
-        opts.initial_prompt = _read_piped_prompt()
+    opts.initial_prompt = opts.initial_prompt.strip() or _read_piped_prompt()
     _configure_logging()
     return _run_daemon(opts, adapter.name, adapter)
 

@@ -370,12 +370,18 @@ class StateSaver:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def flush(self) -> bool:
-        """Save now if anything changed since the last save; True when the file was written."""
+    async def flush(self, *, force: bool = False) -> bool:
+        """Save now if anything changed since the last save; True when the file was written.
+
+        ``force`` writes even an unchanged state, for callers that must find the file on
+        disk afterwards whatever happened to it meanwhile.
+        """
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        return await self._save_if_dirty()
+        if force:
+            self._dirty = True
+        return await self._save_if_dirty(force=force)
 
     def close(self) -> None:
         """Stop scheduling saves; a write already running finishes, and flush() still works."""
@@ -384,7 +390,7 @@ class StateSaver:
             self._timer.cancel()
             self._timer = None
 
-    async def _save_if_dirty(self) -> bool:
+    async def _save_if_dirty(self, force: bool = False) -> bool:
         if self._lock is None:
             self._lock = asyncio.Lock()
         # One write at a time; the snapshot is taken after the previous write, so it is fresh.
@@ -395,7 +401,7 @@ class StateSaver:
             try:
                 state = self._snapshot()
                 data = await asyncio.to_thread(encode_state, state)
-                if data == self._last_written:
+                if data == self._last_written and not force:
                     return False
                 await asyncio.to_thread(_save_bytes, self._path, data)
             except Exception as exc:

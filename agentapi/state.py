@@ -66,11 +66,10 @@ class StateKeeper:
             self._saver.mark_dirty()
 
     async def save_now(self) -> bool:
-        """Save at once if anything changed (SIGUSR1, shutdown)."""
+        """Write the state at once (SIGUSR1, shutdown): stop scripts read it right after."""
         if self._saver is None or self._session.conversation.restore_pending:
             return False
-        self._saver.mark_dirty()
-        return await self._saver.flush()
+        return await self._saver.flush(force=True)
 
     def close(self) -> None:
         if self._saver is not None:

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,13 +67,18 @@ class Daemon:
 
     def wait_status(self, wanted: str, timeout: float = 20) -> None:
         """Follow /events until the status is ``wanted`` (event-driven, no polling)."""
-        deadline = time.monotonic() + timeout
         with self.http.stream("GET", "/events", timeout=timeout) as stream:
-            for event, data in sse_events(stream):
-                if event == "status_change" and data["status"] == wanted:
-                    return
-                if time.monotonic() > deadline:
-                    break
+            # Pings keep a quiet stream alive: a watchdog ends the wait at the deadline.
+            watchdog = threading.Timer(timeout, stream.close)
+            watchdog.start()
+            try:
+                for event, data in sse_events(stream):
+                    if event == "status_change" and data["status"] == wanted:
+                        return
+            except (httpx.HTTPError, OSError, ValueError):
+                pass
+            finally:
+                watchdog.cancel()
         raise AssertionError(f"status never became {wanted}:\n{self.log()}")
 
     def ready(self) -> Daemon:
