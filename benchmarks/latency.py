@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 
 from _common import (
     Daemon,
@@ -69,7 +68,6 @@ def main(argv: list[str] | None = None) -> int:
         watcher.keep_events = False
         done.wait(5.0 + samples * args.max_gap * 1.5)
         watcher.close()
-        time.sleep(0)
 
     values = [v * 1000 for _, v in sorted(latencies.items())]
     report = Report(f"latency: agent write -> SSE message_update ({len(values)} samples)")

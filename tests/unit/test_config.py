@@ -16,7 +16,7 @@ def test_defaults():
     assert opts.agent == ["claude"]
     assert opts.port == 3284
     assert (opts.term_width, opts.term_height) == (80, 1000)
-    assert opts.allowed_hosts == ["localhost", "127.0.0.1", "[::1]"] or opts.allowed_hosts
+    assert opts.allowed_hosts == ["localhost", "127.0.0.1", "[::1]"]
     assert opts.chat_base_path == "/chat"
     assert opts.state_file is None and not opts.load_state and not opts.save_state
 

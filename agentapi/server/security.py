@@ -1,0 +1,201 @@
+"""Host allow-list and CORS, with the original daemon's rules.
+
+Both are plain ASGI middleware so they wrap streaming responses (SSE) without
+buffering them. CORS never refuses a request: for an origin that is not
+allowed it only leaves the CORS headers out, which is what browsers need to
+block the page and what the original does. (Starlette's stock middleware
+answers such a preflight with 400, which breaks non-browser clients that send
+an Origin header out of habit.)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+DEFAULT_ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+DEFAULT_ALLOWED_ORIGINS = [
+    "http://localhost:3284",
+    "http://localhost:3000",
+    "http://localhost:3001",
+]
+
+_ALLOW_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
+_ALLOW_HEADERS = "Accept, Authorization, Content-Type, X-CSRF-Token"
+_MAX_AGE = "300"
+_WHITESPACE = re.compile(r"\s")
+
+
+class SecurityConfigError(ValueError):
+    """An --allowed-hosts or --allowed-origins value that cannot be used."""
+
+
+def _check_item(item: str) -> None:
+    if _WHITESPACE.search(item):
+        raise SecurityConfigError(f"'{item}' contains whitespace characters, which are not allowed")
+    if "," in item:
+        raise SecurityConfigError(f"'{item}' contains comma characters, which are not allowed")
+
+
+def _hostname(item: str) -> str | None:
+    """The hostname part of a host item or Host header; None when it has none."""
+    try:
+        parts = urlsplit("http://" + item)
+        return parts.hostname  # lower-cased, IPv6 brackets removed
+    except ValueError:
+        return None
+
+
+def _port(item: str) -> int | None:
+    try:
+        return urlsplit("http://" + item).port
+    except ValueError:
+        return -1  # an unparsable port is still "a port"
+
+
+def parse_allowed_hosts(items: Iterable[str]) -> list[str]:
+    """Validate host items; `*` anywhere means every host is allowed."""
+    hosts = [item.strip() for item in items if item.strip()]
+    if not hosts:
+        raise SecurityConfigError("the list of allowed hosts is empty")
+    for item in hosts:
+        _check_item(item)
+        if item == "*":
+            continue
+        if item.lower().startswith(("http://", "https://")):
+            raise SecurityConfigError(f"'{item}' must not include http:// or https://")
+        if _port(item) is not None:
+            raise SecurityConfigError(f"'{item}' must not include a port")
+        if not _hostname(item):
+            raise SecurityConfigError(f"'{item}' is not a valid host name")
+    return ["*"] if "*" in hosts else hosts
+
+
+def parse_allowed_origins(items: Iterable[str]) -> list[str]:
+    """Validate origins (scheme://host[:port], wildcards such as https://*.example.com)."""
+    origins = [item.strip() for item in items if item.strip()]
+    if not origins:
+        raise SecurityConfigError("the list of allowed origins is empty")
+    normalised: list[str] = []
+    for item in origins:
+        _check_item(item)
+        if item == "*":
+            return ["*"]
+        parts = urlsplit(item)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise SecurityConfigError(
+                f"'{item}' must be an origin with a scheme, such as http://localhost:3284"
+            )
+        normalised.append(f"{parts.scheme}://{parts.netloc}".lower())
+    return normalised
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+class HostAllowListMiddleware:
+    """Answers 400 to a request whose Host header is not on the allow-list."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
+        self.app = app
+        self.allow_all = "*" in allowed_hosts
+        self.allowed = {h for h in (_hostname(item) for item in allowed_hosts) if h}
+        self.listing = ", ".join(allowed_hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or self.allow_all:
+            await self.app(scope, receive, send)
+            return
+        host = _header(scope, b"host")
+        if host is None:
+            await _plain_400(send, "Missing host header")
+            return
+        if _hostname(host) not in self.allowed:
+            await _plain_400(send, f"Invalid host header. Allowed hosts: {self.listing}")
+            return
+        await self.app(scope, receive, send)
+
+
+async def _plain_400(send: Send, text: str) -> None:
+    body = (text + "\n").encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _origin_pattern(origin: str) -> re.Pattern[str]:
+    # `*` in an origin stands for one or more characters, as in the original's CORS library.
+    return re.compile("^" + ".+".join(re.escape(part) for part in origin.split("*")) + "$")
+
+
+class CorsMiddleware:
+    """Adds CORS headers for allowed origins; never refuses anything."""
+
+    def __init__(self, app: ASGIApp, allowed_origins: list[str]) -> None:
+        self.app = app
+        self.allow_all = "*" in allowed_origins
+        self.exact = {o for o in allowed_origins if "*" not in o}
+        self.patterns = [_origin_pattern(o) for o in allowed_origins if "*" in o and o != "*"]
+
+    def allows(self, origin: str) -> bool:
+        if self.allow_all:
+            return True
+        lowered = origin.lower()
+        return lowered in self.exact or any(p.match(lowered) for p in self.patterns)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        origin = _header(scope, b"origin")
+        allowed = origin is not None and self.allows(origin)
+        preflight = (
+            scope["method"] == "OPTIONS"
+            and _header(scope, b"access-control-request-method") is not None
+        )
+        if preflight:
+            headers = [
+                (b"vary", b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
+            ]
+            if allowed and origin is not None:
+                headers += [
+                    (b"access-control-allow-origin", origin.encode("latin-1")),
+                    (b"access-control-allow-methods", _ALLOW_METHODS.encode()),
+                    (b"access-control-allow-headers", _ALLOW_HEADERS.encode()),
+                    (b"access-control-allow-credentials", b"true"),
+                    (b"access-control-max-age", _MAX_AGE.encode()),
+                ]
+            await send({"type": "http.response.start", "status": 204, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if not allowed or origin is None:
+            await self.app(scope, receive, send)
+            return
+        extra = [
+            (b"access-control-allow-origin", origin.encode("latin-1")),
+            (b"access-control-allow-credentials", b"true"),
+            (b"access-control-expose-headers", b"Link"),
+            (b"vary", b"Origin"),
+        ]
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
