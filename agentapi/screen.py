@@ -381,6 +381,8 @@ class _Screen(pyte.Screen):
             return
         if save_cursor:
             self.save_cursor()
+        # The main screen's texts must be current before they are set aside.
+        self._render_dirty()
         self._main = (self.buffer, self.texts, self.margins)  # type: ignore[assignment]
         self.buffer = _Rows(self.lines, self._new_row)  # type: ignore[assignment]
         self.texts = [""] * self.lines
@@ -394,6 +396,7 @@ class _Screen(pyte.Screen):
         self.buffer, self.texts, self.margins = self._main  # type: ignore[assignment]
         self._main = None
         self.dirty.clear()
+        # The restored texts are current, but the reader's view must change back to them.
         self.alternate = False
         self.changed = True
         if restore_cursor:
