@@ -249,4 +249,3 @@ def test_random_bytes_never_raise(seed):
     screen.text()
     screen.take_replies()
     assert screen.columns == 20 and screen.lines == 8
-
