@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import textwrap
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -47,6 +48,18 @@ class NoiseBlock:
     end: re.Pattern[str] | None
     # Lines after ``start`` that may belong to the block when ``end`` is not drawn yet.
     max_lines: int = 40
+    # Some blocks are announced over two lines ("• Called" then the tool's name): the
+    # line after ``start`` must then match this too, so other blocks are left alone.
+    next: re.Pattern[str] | None = None
+    # A tool call is worth a log line; a spinner that is cut the same way is not.
+    report: bool = True
+
+    def starts_at(self, lines: list[str], i: int) -> bool:
+        if not self.start.search(lines[i]):
+            return False
+        if self.next is None:
+            return True
+        return i + 1 < len(lines) and bool(self.next.search(lines[i + 1]))
 
 
 @dataclass
@@ -60,14 +73,30 @@ class Adapter:
     type_first_settle_ms: int = 0
     bracketed_paste: bool = True
     submit: str = "\r"
+    # Keystrokes written once, right after the agent starts (an agent that animates its
+    # start-up screen until a key is pressed would otherwise never look settled).
+    on_start: str = ""
     # Cleaning a reply.
     skip_header_lines: int = 0
     echo: bool = True
     input_prompt: re.Pattern[str] = field(default_factory=lambda: re.compile(r"^\s*[>❯›]"))
     rule: re.Pattern[str] = field(default_factory=lambda: re.compile(r"^\s*[─━═]{8,}\s*$"))
+    # How many non-blank lines up from the bottom the input box is looked for: a tall
+    # alternate screen leaves hundreds of blank rows between a reply and its footer.
     input_box_search_lines: int = 8
     cut_from_bottom: tuple[re.Pattern[str], ...] = ()
+    # Lines left just above the input box once it is cut (hints, status, spinners).
+    trailing_chrome: tuple[re.Pattern[str], ...] = ()
     drop_lines: tuple[re.Pattern[str], ...] = ()
+    # What the agent draws before each line of its echo of the user's input, when the
+    # generic prompt and frame characters do not cover it (e.g. Goose's "( O)>").
+    echo_prefix: re.Pattern[str] | None = None
+    # Lines right after the echo that still belong to it (a name and time stamp, the
+    # rest of the frame the echo is drawn in).
+    echo_frame: re.Pattern[str] | None = None
+    # Remove the indentation every line of the message shares (an agent that draws its
+    # replies indented as a block).
+    dedent: bool = False
     noise: tuple[NoiseBlock, ...] = ()
     # Readiness: any of these patterns on screen means the input box is there.
     ready: tuple[re.Pattern[str], ...] = ()
@@ -104,34 +133,48 @@ class Adapter:
             lines = [ln for ln in lines if not any(p.search(ln) for p in self.drop_lines)]
         lines = self._cut_input_box(lines)
         if self.echo and user_input:
-            lines = remove_echo(lines, user_input)
-        text = "\n".join(trim_blank_edges(lines))
+            lines = remove_echo(lines, user_input, prefix=self.echo_prefix, frame=self.echo_frame)
+        text = "\n".join(trim_rule_edges(trim_blank_edges(lines)))
+        if self.dedent:
+            text = textwrap.dedent(text)
         if self.hook is not None:
             text = self.hook(text, user_input)
         return text, removed
 
     def _cut_input_box(self, lines: list[str]) -> list[str]:
-        end = len(lines)
-        while end and not lines[end - 1].strip():
-            end -= 1
+        end = _last_non_blank(lines, len(lines)) + 1
         for pattern in self.cut_from_bottom:
-            for i in range(end - 1, max(-1, end - 1 - self.input_box_search_lines), -1):
+            for i in _recent_lines(lines, end, self.input_box_search_lines):
                 if pattern.search(lines[i]):
                     end = i
                     break
-        lowest = max(0, end - self.input_box_search_lines)
-        for i in range(end - 1, lowest - 1, -1):
+        end = self._cut_prompt(lines, end)
+        if self.trailing_chrome:
+            end = _last_non_blank(lines, end) + 1
+            while end and (
+                not lines[end - 1].strip()
+                or any(p.search(lines[end - 1]) for p in self.trailing_chrome)
+            ):
+                end -= 1
+        return lines[:end]
+
+    def _cut_prompt(self, lines: list[str], end: int) -> int:
+        """Where the prompt line of the input box (and the rule above it) starts."""
+        last = _last_non_blank(lines, end)
+        for i in _recent_lines(lines, end, self.input_box_search_lines):
             if not self.input_prompt.search(lines[i]):
                 continue
-            above = i - 1
-            while above >= 0 and not lines[above].strip():
-                above -= 1
+            above = _last_non_blank(lines, i)
             if above >= 0 and self.rule.search(lines[above]):
-                return lines[:above]
-            if i == _last_non_blank(lines, end) and _is_bare_prompt(lines[i]):
-                return lines[:i]
+                return above
+            if i == last and self._is_bare_prompt(lines[i]):
+                return i
             break
-        return lines[:end]
+        return end
+
+    def _is_bare_prompt(self, line: str) -> bool:
+        # An empty prompt at the very bottom is the input box even with no rule above.
+        return not self.input_prompt.sub("", line, count=1).strip()
 
     def _strip_noise(self, lines: list[str]) -> tuple[list[str], list[str]]:
         if not self.noise:
@@ -140,29 +183,38 @@ class Adapter:
         out: list[str] = []
         i = 0
         while i < len(lines):
-            block = next((b for b in self.noise if b.start.search(lines[i])), None)
+            block = next((b for b in self.noise if b.starts_at(lines, i)), None)
             if block is None:
                 out.append(lines[i])
                 i += 1
                 continue
-            stop = _find_block_end(lines, i, block)
-            removed.append("\n".join(lines[i:stop]))
+            stop, complete = _find_block_end(lines, i, block)
+            # A block still being drawn is cut but reported only once it is whole.
+            if block.report and complete:
+                removed.append("\n".join(lines[i:stop]))
             i = stop
+            # The blank lines that set the block apart go with it, so cutting a block
+            # between two paragraphs leaves one gap, not two.
+            if not out or not out[-1].strip():
+                while i < len(lines) and not lines[i].strip():
+                    i += 1
         return out, removed
 
 
-def _find_block_end(lines: list[str], start: int, block: NoiseBlock) -> int:
-    """Index just past a noise block; a block whose end is not drawn yet runs to the
-    next blank line or the end of the screen, so a half-drawn block is hidden too."""
+def _find_block_end(lines: list[str], start: int, block: NoiseBlock) -> tuple[int, bool]:
+    """Index just past a noise block, and whether its end was found.
+
+    A block whose end is not drawn yet runs to the next blank line or the end of
+    the screen, so a half-drawn block is hidden too."""
     limit = min(len(lines), start + 1 + block.max_lines)
     if block.end is not None:
         for j in range(start + 1, limit):
             if block.end.search(lines[j]):
-                return j + 1
+                return j + 1, True
     for j in range(start + 1, limit):
         if not lines[j].strip():
-            return j
-    return limit
+            return j, block.end is None
+    return limit, block.end is None
 
 
 def _last_non_blank(lines: list[str], end: int) -> int:
@@ -172,8 +224,16 @@ def _last_non_blank(lines: list[str], end: int) -> int:
     return -1
 
 
-def _is_bare_prompt(line: str) -> bool:
-    return len(line.strip()) <= 2
+def _recent_lines(lines: list[str], end: int, count: int) -> Iterable[int]:
+    """Indices of the last ``count`` non-blank lines before ``end``, bottom first."""
+    seen = 0
+    for i in range(end - 1, -1, -1):
+        if not lines[i].strip():
+            continue
+        yield i
+        seen += 1
+        if seen >= count:
+            return
 
 
 def _squash(text: str) -> str:
@@ -184,42 +244,82 @@ def _strip_chrome(line: str) -> str:
     return line.strip().strip(_ECHO_CHROME)
 
 
-def remove_echo(lines: list[str], user_input: str) -> list[str]:
+def remove_echo(
+    lines: list[str],
+    user_input: str,
+    *,
+    prefix: re.Pattern[str] | None = None,
+    frame: re.Pattern[str] | None = None,
+) -> list[str]:
     """Drop the agent's echo of the user's input from the top of a reply.
 
     The echo may be wrapped at the terminal width, prefixed by a prompt character
     or framed in a box, so lines are compared with whitespace and chrome removed
-    and accumulated until they spell the whole input.
+    and accumulated until they spell the whole input. ``prefix`` is an agent's own
+    prompt drawn before echoed lines; ``frame`` matches lines after the echo that
+    still belong to it.
     """
     target = _squash(user_input)
     if not target:
         return lines
+
+    def bare(line: str) -> str:
+        if prefix is not None:
+            line = prefix.sub("", line, count=1)
+        return _strip_chrome(line)
+
     search = min(len(lines), 6)
     for first in range(search):
-        piece = _squash(_strip_chrome(lines[first]))
+        piece = _squash(bare(lines[first]))
         if not piece or not target.startswith(piece):
             continue
         acc = ""
         for last in range(first, len(lines)):
-            line = _strip_chrome(lines[last])
+            line = bare(lines[last])
             if not line and all(c in _BOX_CHARS for c in lines[last]):
                 continue
             acc += _squash(line)
             if acc == target:
-                return _drop_echo_frame(lines[:first], lines[last + 1 :])
+                return _drop_echo_frame(lines[:first], lines[last + 1 :], frame)
             if not target.startswith(acc):
                 break
     return lines
 
 
-def _drop_echo_frame(before: list[str], after: list[str]) -> list[str]:
+def _is_box_line(line: str) -> bool:
+    return bool(line.strip()) and all(c in _BOX_CHARS for c in line)
+
+
+def _drop_echo_frame(
+    before: list[str], after: list[str], frame: re.Pattern[str] | None = None
+) -> list[str]:
     # Lines before the echo are blank or the top of a frame around it; a frame's
-    # bottom edge follows it.
-    kept = [ln for ln in before if ln.strip() and not all(c in _BOX_CHARS for c in ln)]
+    # bottom edge (and whatever else the agent draws in the frame) follows it.
+    kept = [ln for ln in before if ln.strip() and not _is_box_line(ln)]
     rest = list(after)
-    while rest and rest[0].strip() and all(c in _BOX_CHARS for c in rest[0]):
+    while rest and (_is_box_line(rest[0]) or (frame is not None and frame.search(rest[0]))):
         rest.pop(0)
     return kept + rest
+
+
+_RULE_CHARS = set("─━═▀▄")
+
+
+def _is_rule(line: str) -> bool:
+    text = line.strip()
+    return len(text) >= 3 and all(c in _RULE_CHARS for c in text)
+
+
+def trim_rule_edges(lines: list[str]) -> list[str]:
+    """Drop horizontal rules (and the blank lines beside them) at either end of a
+    message: a rule there separates the message from chrome and means nothing alone."""
+    start = 0
+    end = len(lines)
+    while start < end and (not lines[start].strip() or _is_rule(lines[start])):
+        start += 1
+    while end > start and (not lines[end - 1].strip() or _is_rule(lines[end - 1])):
+        end -= 1
+    return lines[start:end]
 
 
 def trim_blank_edges(lines: list[str]) -> list[str]:
@@ -263,14 +363,18 @@ def _str_list(source: str, key: str, value: Any) -> tuple[str, ...]:
 
 
 _KNOWN_TOP = {"name", "aliases", "commands", "description", "input", "reply", "ready", "noise"}
-_KNOWN_INPUT = {"type_first", "type_first_settle_ms", "bracketed_paste", "submit"}
+_KNOWN_INPUT = {"type_first", "type_first_settle_ms", "bracketed_paste", "submit", "on_start"}
 _KNOWN_REPLY = {
     "skip_header_lines",
     "echo",
+    "echo_prefix",
+    "echo_frame",
+    "dedent",
     "input_prompt",
     "rule",
     "input_box_search_lines",
     "cut_from_bottom",
+    "trailing_chrome",
     "drop_lines",
     "hook",
 }
@@ -305,11 +409,16 @@ def adapter_from_spec(spec: dict[str, Any], source: str) -> Adapter:
         type_first_settle_ms=int(inp.get("type_first_settle_ms", 0)),
         bracketed_paste=bool(inp.get("bracketed_paste", True)),
         submit=str(inp.get("submit", "\r")),
+        on_start=str(inp.get("on_start", "")),
         skip_header_lines=int(reply.get("skip_header_lines", 0)),
         echo=bool(reply.get("echo", True)),
+        dedent=bool(reply.get("dedent", False)),
         input_box_search_lines=int(reply.get("input_box_search_lines", 8)),
         cut_from_bottom=_compile_list(
             source, "reply.cut_from_bottom", reply.get("cut_from_bottom")
+        ),
+        trailing_chrome=_compile_list(
+            source, "reply.trailing_chrome", reply.get("trailing_chrome")
         ),
         drop_lines=_compile_list(source, "reply.drop_lines", reply.get("drop_lines")),
         noise=_noise_blocks(source, spec.get("noise", [])),
@@ -320,6 +429,9 @@ def adapter_from_spec(spec: dict[str, Any], source: str) -> Adapter:
         adapter.input_prompt = _compile(source, "reply.input_prompt", reply["input_prompt"])
     if "rule" in reply:
         adapter.rule = _compile(source, "reply.rule", reply["rule"])
+    for key in ("echo_prefix", "echo_frame"):
+        if key in reply:
+            setattr(adapter, key, _compile(source, f"reply.{key}", reply[key]))
     if "hook" in reply:
         adapter.hook = _load_hook(source, reply["hook"])
     return adapter
@@ -332,14 +444,19 @@ def _noise_blocks(source: str, value: Any) -> tuple[NoiseBlock, ...]:
     for i, item in enumerate(value):
         if not isinstance(item, dict) or "start" not in item:
             raise AdapterError(f"{source}: noise[{i}] needs at least a 'start' pattern")
-        _check_keys(source, f"noise[{i}]", item, {"name", "start", "end", "max_lines"})
+        _check_keys(
+            source, f"noise[{i}]", item, {"name", "start", "next", "end", "max_lines", "report"}
+        )
         end = item.get("end")
+        nxt = item.get("next")
         blocks.append(
             NoiseBlock(
                 name=str(item.get("name", f"noise{i}")),
                 start=_compile(source, f"noise[{i}].start", item["start"]),
                 end=_compile(source, f"noise[{i}].end", end) if end is not None else None,
                 max_lines=int(item.get("max_lines", 40)),
+                next=_compile(source, f"noise[{i}].next", nxt) if nxt is not None else None,
+                report=bool(item.get("report", True)),
             )
         )
     return tuple(blocks)

@@ -18,6 +18,7 @@ USAGE = """usage: agentapi <command> [flags]
 
 commands:
   server [flags] -- AGENT [ARGS...]   run AGENT under a terminal and serve its chat over HTTP
+  attach [--url HOST:PORT]            show a running agent's terminal and type into it
   adapters                            list the known agent types
   --version                           print the version
 

@@ -15,7 +15,9 @@ import errno
 import logging
 import os
 import select
+import shutil
 import signal
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -87,14 +89,19 @@ class AgentTerminal:
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        argv = [resolve_command(self.argv[0]), *self.argv[1:]]
         try:
             self._proc = PtyProcess.spawn(
-                self.argv,
+                argv,
                 env=self._env,
                 cwd=self._cwd,
                 dimensions=(self.screen.lines, self.screen.columns),
             )
-        except (OSError, FileNotFoundError) as exc:
+        except FileNotFoundError:
+            raise AgentStartError(
+                f"cannot start {self.argv[0]!r}: not found in PATH or not executable"
+            ) from None
+        except OSError as exc:
             reason = exc.strerror or str(exc)
             raise AgentStartError(f"cannot start {self.argv[0]!r}: {reason}") from None
         os.set_blocking(self._proc.fd, False)
@@ -280,3 +287,17 @@ class AgentTerminal:
 def _readable(fd: int) -> bool:
     ready, _, _ = select.select([fd], [], [], 0)
     return bool(ready)
+
+
+def resolve_command(command: str) -> str:
+    """The program to run: from PATH, or else beside our own interpreter.
+
+    The second place finds the commands installed with agentapi (``agentapi-demo``)
+    when the daemon is started as ``.venv/bin/agentapi`` without activating the venv.
+    """
+    if os.sep in command or shutil.which(command):
+        return command
+    sibling = Path(sys.executable).parent / command
+    if sibling.is_file() and os.access(sibling, os.X_OK):
+        return str(sibling)
+    return command

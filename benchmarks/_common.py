@@ -323,6 +323,55 @@ class EventWatcher:
         self._thread.join(5)
 
 
+class ScreenWatcher:
+    """Follows /internal/screen on a thread: when each screen arrived, and when given texts
+    first appeared on it."""
+
+    def __init__(self, port: int, wanted: Sequence[str] = ()) -> None:
+        self.client = SseClient(port, "/internal/screen", timeout=3600)
+        self.seen: dict[str, float] = {}
+        self.times: list[float] = []
+        self._wanted = list(wanted)
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for event in self.client.events():
+                with self._cond:
+                    self.times.append(event.received)
+                    for text in self._wanted:
+                        # Plain ASCII texts look the same inside the event's JSON.
+                        if text not in self.seen and text in event.data:
+                            self.seen[text] = event.received
+                    self._cond.notify_all()
+        except OSError:
+            pass
+        finally:
+            with self._cond:
+                self._wanted = []
+                self._cond.notify_all()
+
+    def wait_for(self, text: str, timeout: float) -> float:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while text not in self.seen:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or text not in self._wanted:
+                    raise TimeoutError(f"the daemon's screen never showed {text!r}")
+                self._cond.wait(remaining)
+            return self.seen[text]
+
+    def close(self) -> None:
+        self.client.close()
+        self._thread.join(5)
+
+    @property
+    def frames(self) -> int:
+        return len(self.times)
+
+
 # -- the daemon -------------------------------------------------------------------------------
 
 
@@ -338,13 +387,20 @@ class Daemon:
         port: int | None = None,
     ) -> None:
         self.agent = list(agent)
-        self.port = port or free_port()
+        self.flags = list(flags)
+        self._env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTAPI_")}
+        self._env.update(env or {})
+        # Another program may take a free port between our look and the daemon's bind
+        # (test suites run side by side here): then the daemon is started again elsewhere.
+        self._retries = 0 if port else 3
+        self._spawn(port or free_port())
+
+    def _spawn(self, port: int) -> None:
+        self.port = port
         self.url = f"http://{HOST}:{self.port}"
         self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the daemon
             prefix=f"agentapi-bench-{self.port}-", suffix=".log", delete=False
         )
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTAPI_")}
-        full_env.update(env or {})
         self.launched = time.perf_counter()
         self.proc = subprocess.Popen(
             [
@@ -354,16 +410,24 @@ class Daemon:
                 "server",
                 "--port",
                 str(self.port),
-                *flags,
+                *self.flags,
                 "--",
                 *self.agent,
             ],
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            env=full_env,
+            env=self._env,
             start_new_session=True,
         )
+
+    def _respawn_if_port_taken(self) -> bool:
+        if self._retries <= 0 or "already in use" not in self.log():
+            return False
+        self._retries -= 1
+        self.stop()
+        self._spawn(free_port())
+        return True
 
     @property
     def pid(self) -> int:
@@ -383,6 +447,8 @@ class Daemon:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                if self._respawn_if_port_taken():
+                    continue
                 raise RuntimeError(f"the daemon exited early:\n{self.log()}")
             try:
                 status, _ = http_request(self.port, "GET", "/status", timeout=5)
