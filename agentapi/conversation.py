@@ -31,6 +31,7 @@ from agentapi.messages import Message, Role
 log = logging.getLogger("agentapi.conversation")
 
 DEFAULT_STABLE_MS = 2000
+DEFAULT_READY_WARNING_MS = 30_000
 
 
 class Status(StrEnum):
@@ -68,7 +69,16 @@ class StatusChanged:
     status: Status
 
 
-Event = MessageUpdated | StatusChanged | TranscriptRestored
+@dataclass(frozen=True, slots=True)
+class ReadinessOverdue:
+    """The screen settled long ago, something waits for the agent's input box, and the
+    adapter still does not see it: a dialog, or a TUI the adapter does not know."""
+
+    waiting_for: str  # "the initial prompt" or "the saved conversation"
+    waited_ms: int
+
+
+Event = MessageUpdated | StatusChanged | TranscriptRestored | ReadinessOverdue
 
 
 class NotStable(Exception):
@@ -90,10 +100,13 @@ class Conversation:
         now_ms: float,
         *,
         stable_ms: int = DEFAULT_STABLE_MS,
+        ready_warning_ms: int = DEFAULT_READY_WARNING_MS,
         initial_prompt: str = "",
     ) -> None:
         self._formatter = formatter
         self._stable_ms = stable_ms
+        self._ready_warning_ms = ready_warning_ms
+        self._readiness_warned = False
         self._screen = ""
         self._seen_screen = False
         self._last_change_ms = now_ms
@@ -139,8 +152,11 @@ class Conversation:
         """When the status (or the initial prompt) may next change with no new screen."""
         if self._status is Status.STABLE or self._sending is not None:
             return None
-        deadline = self._last_change_ms + self._stable_ms
-        return deadline if deadline > now_ms else None
+        deadlines = [self._last_change_ms + self._stable_ms]
+        if self._waiting_for_readiness() and not self._readiness_warned:
+            deadlines.append(self._last_change_ms + self._ready_warning_ms)
+        future = [d for d in deadlines if d > now_ms]
+        return min(future) if future else None
 
     def initial_prompt_due(self, now_ms: float) -> str | None:
         """The initial prompt, once the agent's input box is on a settled screen."""
@@ -245,9 +261,27 @@ class Conversation:
             return Status.RUNNING
         return Status.STABLE if self._screen_settled(now_ms) else Status.RUNNING
 
+    def _waiting_for_readiness(self) -> bool:
+        return self._pending_restore is not None or (
+            not self._initial_prompt_sent and self._sending is None
+        )
+
+    def _check_readiness_overdue(self, now_ms: float, events: list[Event]) -> None:
+        if self._readiness_warned or not self._waiting_for_readiness():
+            return
+        waited = now_ms - self._last_change_ms
+        if not self._seen_screen or waited < self._ready_warning_ms:
+            return
+        if self._formatter.is_ready(self._screen):
+            return
+        self._readiness_warned = True
+        what = "the saved conversation" if self._pending_restore else "the initial prompt"
+        events.append(ReadinessOverdue(what, int(waited)))
+
     def _update_status(self, now_ms: float, events: list[Event]) -> list[Event]:
         if self._pending_restore is not None and self._agent_ready(now_ms):
             self._apply_restore(now_ms, events)
+        self._check_readiness_overdue(now_ms, events)
         status = self._compute_status(now_ms)
         if status is Status.STABLE and self._messages[-1].role is Role.USER:
             # The agent finished without drawing anything we keep: record an empty

@@ -20,6 +20,7 @@ from agentapi.conversation import (
     Event,
     MessageUpdated,
     NotStable,
+    ReadinessOverdue,
     SavedTranscript,
     SendInProgress,
     Status,
@@ -174,6 +175,16 @@ class Session:
                 self.hub.status_change(event.status.value)
             elif isinstance(event, TranscriptRestored):
                 self.hub.reset_messages()
+            elif isinstance(event, ReadinessOverdue):
+                seconds = event.waited_ms // 1000
+                text = (
+                    f"The agent's input box has not been recognised on a screen unchanged for "
+                    f"{seconds} s (adapter '{self.adapter.name}'), so {event.waiting_for} is "
+                    "still waiting. If the agent shows a dialog, answer it with a raw message; "
+                    "if its screen looks different, pick another --type or load an --adapter file."
+                )
+                log.warning("%s", text)
+                self.report_error(text, "warning")
         if transcript_changed:
             self.on_transcript_change()
         self._schedule_timer()

@@ -333,3 +333,37 @@ def test_initial_prompt_after_restore(prompt, saved_prompt, sent, expected_due):
     conv.tick(clock(2000))
     assert not conv.restore_pending
     assert conv.initial_prompt_due(clock()) == expected_due
+
+
+# -- an input box that never shows up ---------------------------------------------------------
+
+
+def test_readiness_overdue_is_reported_once_when_the_prompt_cannot_be_typed():
+    import re
+
+    from agentapi.conversation import ReadinessOverdue
+
+    clock = Clock()
+    formatter = generic()
+    formatter.ready = (re.compile("❯"),)
+    conv = Conversation(formatter, clock(), initial_prompt="x", ready_warning_ms=30_000)
+    conv.on_screen("Do you trust this folder? (y/n)", clock(10))
+    assert conv.tick(clock(2000)) == []
+    deadline = conv.next_deadline_ms(clock())
+    assert deadline == clock() - 2000 + 30_000
+    events = conv.tick(deadline)
+    assert events == [ReadinessOverdue("the initial prompt", 30_000)]
+    assert conv.status is Status.RUNNING
+    assert conv.initial_prompt_due(deadline) is None
+    assert conv.tick(deadline + 60_000) == []
+    assert conv.next_deadline_ms(deadline + 60_000) is None
+    # Once the dialog is answered, the prompt goes out as usual.
+    conv.on_screen(START, deadline + 61_000)
+    assert conv.initial_prompt_due(deadline + 63_000) == "x"
+
+
+def test_no_readiness_warning_without_anything_waiting():
+    clock = Clock()
+    conv = Conversation(generic(), clock(), ready_warning_ms=30_000)
+    conv.on_screen("no input box here", clock(10))
+    assert conv.tick(clock(60_000)) == [StatusChanged(Status.STABLE)]

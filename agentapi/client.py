@@ -1,0 +1,571 @@
+"""A client for a running agentapi daemon (ours or the original): HTTP calls and SSE events.
+
+``AsyncClient`` is the real implementation, on aiohttp; ``Client`` runs it on a private
+event loop for plain scripts::
+
+    with Client("localhost:3284") as agent:
+        print(agent.ask("What does this repository do?").content)
+
+Every error answer of the daemon is an RFC 9457 problem document; it becomes a
+``ProblemError`` (or a subclass naming the case a caller usually handles).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import json
+import os
+import re
+from collections.abc import AsyncGenerator, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, TypeAlias, cast
+
+import aiohttp
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+DEFAULT_URL = "http://localhost:3284"
+DEFAULT_TIMEOUT_S = 60.0
+
+__all__ = [
+    "DEFAULT_URL",
+    "AgentApiError",
+    "AgentBusy",
+    "AgentDidNotReact",
+    "AgentError",
+    "AsyncClient",
+    "Client",
+    "ConnectionFailed",
+    "Event",
+    "Message",
+    "MessageUpdate",
+    "ProblemError",
+    "SSEEvent",
+    "SSEParser",
+    "ScreenUpdate",
+    "Status",
+    "StatusChange",
+    "WaitTimeout",
+    "normalize_url",
+    "parse_event",
+]
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+
+class AgentApiError(Exception):
+    """Base of every error this client raises."""
+
+
+class ConnectionFailed(AgentApiError):
+    """The daemon could not be reached, or it dropped the connection."""
+
+
+class WaitTimeout(AgentApiError, TimeoutError):
+    """A wait (for ``stable``, for a reply) ran out of time."""
+
+
+class ProblemError(AgentApiError):
+    """The daemon answered with an error (a problem document, or plain text from a proxy)."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(f"{status} {title}: {detail}" if detail else f"{status} {title}")
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors = errors or []
+
+
+class AgentBusy(ProblemError):
+    """409: the agent is running (or another message is being sent); retry once stable."""
+
+
+class AgentDidNotReact(ProblemError):
+    """5xx from sending a message: the agent exited, or never showed it started on it."""
+
+
+# -- models ---------------------------------------------------------------------------------
+
+
+class _Model(BaseModel):
+    # A newer daemon may add fields; an old client must keep working.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Status(_Model):
+    status: Literal["running", "stable"]
+    agent_type: str
+    transport: str = "pty"
+
+
+class Message(_Model):
+    id: int
+    role: Literal["agent", "user"]
+    content: str
+    time: datetime
+
+
+class MessageUpdate(_Model):
+    id: int
+    role: Literal["agent", "user"]
+    message: str
+    time: datetime
+
+
+class StatusChange(_Model):
+    status: Literal["running", "stable"]
+    agent_type: str
+
+
+class AgentError(_Model):
+    message: str
+    level: Literal["error", "warning"]
+    time: datetime
+
+
+class ScreenUpdate(_Model):
+    screen: str
+
+
+Event: TypeAlias = MessageUpdate | StatusChange | AgentError | ScreenUpdate
+
+_EVENT_MODELS: dict[str, type[_Model]] = {
+    "message_update": MessageUpdate,
+    "status_change": StatusChange,
+    "agent_error": AgentError,
+    "screen": ScreenUpdate,
+}
+
+
+# -- Server-Sent Events ---------------------------------------------------------------------
+
+
+_EOL = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True, slots=True)
+class SSEEvent:
+    event: str
+    data: str
+    id: str | None = None
+    retry: int | None = None
+
+
+class SSEParser:
+    """An incremental parser for ``text/event-stream`` (the WHATWG rules).
+
+    Feed it bytes as they arrive, in chunks of any size; it returns the events each
+    chunk completed. Lines end in LF, CRLF or a lone CR, and a CRLF split between two
+    chunks still counts once. A multi-byte character split between chunks is kept
+    until its end arrives. Comments (``: ping``) are skipped.
+    """
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._line = ""
+        self._skip_lf = False
+        self._started = False
+        self._event = ""
+        self._data: list[str] = []
+        self._has_data = False
+        self._retry: int | None = None
+        self.last_event_id: str | None = None
+
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        text = self._decoder.decode(chunk)
+        if not text:
+            return []
+        if not self._started:
+            self._started = True
+            text = text.removeprefix("\ufeff")
+        pos = 0
+        if self._skip_lf and text.startswith("\n"):
+            pos = 1  # the LF of a CRLF whose CR ended the previous chunk
+        self._skip_lf = False
+        events: list[SSEEvent] = []
+        for match in _EOL.finditer(text, pos):
+            line = self._line + text[pos : match.start()]
+            self._line = ""
+            pos = match.end()
+            event = self._process(line)
+            if event is not None:
+                events.append(event)
+        if pos == len(text) and text.endswith("\r"):
+            self._skip_lf = True
+        self._line += text[pos:]
+        return events
+
+    def _process(self, line: str) -> SSEEvent | None:
+        if not line:
+            return self._dispatch()
+        if line.startswith(":"):
+            return None
+        field, colon, value = line.partition(":")
+        if colon and value.startswith(" "):
+            value = value[1:]
+        if field == "event":
+            self._event = value
+        elif field == "data":
+            self._data.append(value)
+            self._has_data = True
+        elif field == "id" and "\0" not in value:
+            self.last_event_id = value
+        elif field == "retry" and value.isascii() and value.isdigit():
+            self._retry = int(value)
+        return None
+
+    def _dispatch(self) -> SSEEvent | None:
+        event, data, has_data = self._event, "\n".join(self._data), self._has_data
+        self._event, self._data, self._has_data = "", [], False
+        retry, self._retry = self._retry, None
+        if not has_data:
+            return None
+        return SSEEvent(event or "message", data, self.last_event_id, retry)
+
+
+def parse_event(raw: SSEEvent) -> Event | None:
+    """The typed event for a raw SSE event; None for a kind this client does not know."""
+    model = _EVENT_MODELS.get(raw.event)
+    if model is None:
+        return None
+    try:
+        return cast(Event, model.model_validate_json(raw.data))
+    except ValidationError as exc:
+        raise AgentApiError(f"malformed {raw.event} event: {exc}") from exc
+
+
+# -- the client -----------------------------------------------------------------------------
+
+
+def normalize_url(url: str) -> str:
+    """``host:port``, ``http://host:port/`` and the like, as a base URL with no trailing /."""
+    url = url.strip()
+    if not url:
+        raise ValueError("the URL is empty")
+    if "://" not in url:
+        url = "http://" + url
+    scheme = url.split("://", 1)[0].lower()
+    if scheme not in ("http", "https"):
+        raise ValueError(f"unsupported URL scheme {scheme!r} (use http or https)")
+    return url.rstrip("/")
+
+
+Upload: TypeAlias = str | os.PathLike[str] | bytes
+
+
+class AsyncClient:
+    """The daemon's HTTP API. Use as ``async with AsyncClient(url) as client: ...``."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_URL,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self.base_url = normalize_url(base_url)
+        self.timeout = timeout
+        self._session = session
+        self._owns_session = session is None
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None and self._owns_session:
+            await self._session.close()
+        self._session = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        # Created on first use, so the session belongs to the loop that uses it.
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+            self._owns_session = True
+        return self._session
+
+    def _connection_failed(self, exc: aiohttp.ClientConnectionError) -> ConnectionFailed:
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            return ConnectionFailed(
+                f"cannot reach {self.base_url} ({_reason(exc)}); is the daemon running?"
+            )
+        return ConnectionFailed(f"lost the connection to {self.base_url} ({_reason(exc)})")
+
+    def _url(self, path: str) -> str:
+        return self.base_url + path
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        timeout = aiohttp.ClientTimeout(total=self.timeout)
+        try:
+            async with self._http().request(
+                method, self._url(path), timeout=timeout, **kwargs
+            ) as response:
+                body = await response.read()
+                if response.status >= 400:
+                    raise _problem(response, body, path)
+        except aiohttp.ClientConnectionError as exc:
+            raise self._connection_failed(exc) from exc
+        except TimeoutError as exc:
+            raise ConnectionFailed(
+                f"{self.base_url} did not answer {method} {path} within {self.timeout:g} s"
+            ) from exc
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise AgentApiError(f"{method} {path}: the answer is not JSON") from exc
+
+    # -- calls ------------------------------------------------------------------------------
+
+    async def status(self) -> Status:
+        return Status.model_validate(await self._request("GET", "/status"))
+
+    async def messages(self) -> list[Message]:
+        data = await self._request("GET", "/messages")
+        return [Message.model_validate(m) for m in data["messages"]]
+
+    async def send(self, text: str) -> None:
+        """Send a user message; returns once the agent visibly started on it.
+
+        Raises ``AgentBusy`` unless the agent is stable. The daemon refuses empty text.
+        """
+        await self._request("POST", "/message", json={"content": text, "type": "user"})
+
+    async def send_raw(self, keys: str | bytes) -> None:
+        """Write keystrokes (escape sequences included) straight to the agent's terminal."""
+        if isinstance(keys, bytes):
+            keys = keys.decode("utf-8", errors="replace")
+        await self._request("POST", "/message", json={"content": keys, "type": "raw"})
+
+    async def upload(self, file: Upload, filename: str | None = None) -> str:
+        """Upload a file (a path, or bytes with a ``filename``); returns its path for the agent."""
+        if isinstance(file, bytes):
+            if not filename:
+                raise ValueError("uploading bytes needs a filename")
+            content = file
+        else:
+            path = Path(file)
+            filename = filename or path.name
+            content = await asyncio.to_thread(path.read_bytes)
+        form = aiohttp.MultipartWriter("form-data")
+        part = form.append(content, {"Content-Type": "application/octet-stream"})
+        # Written as browsers do (WHATWG form encoding): UTF-8 as is, only the characters
+        # that would break the header escaped. aiohttp's own quoting percent-encodes the
+        # whole name, and servers do not decode it.
+        part.headers["Content-Disposition"] = (
+            f'form-data; name="file"; filename="{_form_escape(filename)}"'
+        )
+        data = await self._request("POST", "/upload", data=form)
+        return str(data["filePath"])
+
+    # -- streams ----------------------------------------------------------------------------
+
+    async def _stream(self, path: str) -> AsyncGenerator[Event, None]:
+        # Only connecting is timed: a quiet stream is normal (the daemon pings it).
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.timeout)
+        headers = {"Accept": "text/event-stream"}
+        parser = SSEParser()
+        try:
+            async with self._http().get(
+                self._url(path), timeout=timeout, headers=headers
+            ) as response:
+                if response.status >= 400:
+                    raise _problem(response, await response.read(), path)
+                async for chunk in response.content.iter_any():
+                    for raw in parser.feed(chunk):
+                        event = parse_event(raw)
+                        if event is not None:
+                            yield event
+        except aiohttp.ClientConnectionError as exc:
+            raise self._connection_failed(exc) from exc
+        except aiohttp.ClientPayloadError as exc:
+            raise ConnectionFailed(f"the event stream from {self.base_url} broke") from exc
+
+    def events(self, errors: bool = False) -> AsyncGenerator[Event, None]:
+        """``GET /events``: first the current state (every message, the status), then changes.
+
+        With ``errors=True`` the stream also carries ``AgentError`` events. The iterator
+        ends when the daemon closes the stream.
+        """
+        return self._stream("/events?errors=true" if errors else "/events")
+
+    async def screen(self) -> AsyncGenerator[ScreenUpdate, None]:
+        """``GET /internal/screen``: the agent's whole terminal text, on every change."""
+        async with contextlib.aclosing(self._stream("/internal/screen")) as stream:
+            async for event in stream:
+                if isinstance(event, ScreenUpdate):
+                    yield event
+
+    # -- waiting ----------------------------------------------------------------------------
+
+    async def wait_until_stable(self, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        """Return once the status is ``stable`` (at once if it already is)."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._until_stable()
+        except TimeoutError as exc:
+            if isinstance(exc, AgentApiError):
+                raise
+            raise WaitTimeout(f"the agent was not stable within {timeout:g} s") from None
+
+    async def _until_stable(self) -> None:
+        async with contextlib.aclosing(self.events()) as stream:
+            async for event in stream:
+                if isinstance(event, StatusChange) and event.status == "stable":
+                    return
+        raise ConnectionFailed(f"{self.base_url} closed the event stream")
+
+    async def ask(self, text: str, timeout: float = DEFAULT_TIMEOUT_S) -> Message:
+        """Send ``text``, wait for the agent to finish, and return its reply."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self.send(text)
+                await self._until_stable()
+                messages = await self.messages()
+        except TimeoutError as exc:
+            if isinstance(exc, AgentApiError):
+                raise
+            raise WaitTimeout(f"no complete reply within {timeout:g} s") from None
+        reply = _reply_after_last_user_message(messages)
+        if reply is None:
+            raise AgentApiError("the agent became stable without a reply")
+        return reply
+
+
+def _reply_after_last_user_message(messages: list[Message]) -> Message | None:
+    reply = None
+    for message in reversed(messages):
+        if message.role == "user":
+            return reply
+        reply = message
+    return reply
+
+
+def _form_escape(value: str) -> str:
+    return value.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        # asyncio's own wording ("Connect call failed (...)") says less than errno does.
+        error = exc.os_error
+        if error.errno and error.errno > 0:
+            return os.strerror(error.errno).lower()
+        return str(error.strerror or error).lower()
+    cause = exc.__cause__ or exc
+    return str(getattr(cause, "strerror", None) or cause) or type(cause).__name__
+
+
+def _problem(response: aiohttp.ClientResponse, body: bytes, path: str) -> ProblemError:
+    status = response.status
+    title = response.reason or "Error"
+    detail = body.decode("utf-8", errors="replace").strip()
+    errors: list[dict[str, Any]] | None = None
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        doc = None
+    if isinstance(doc, dict):
+        title = str(doc.get("title") or title)
+        detail = str(doc.get("detail") or "")
+        raw_errors = doc.get("errors")
+        if isinstance(raw_errors, list):
+            errors = [e for e in raw_errors if isinstance(e, dict)]
+    if status == 409:
+        return AgentBusy(status, title, detail, errors)
+    if status >= 500 and path == "/message":
+        return AgentDidNotReact(status, title, detail, errors)
+    return ProblemError(status, title, detail, errors)
+
+
+# -- the blocking wrapper -------------------------------------------------------------------
+
+
+class Client:
+    """``AsyncClient`` for code with no event loop of its own (scripts, notebooks' cells).
+
+    Not for use from inside a running event loop: use ``AsyncClient`` there.
+    """
+
+    def __init__(self, base_url: str = DEFAULT_URL, *, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        self._runner = asyncio.Runner()
+        self._async = AsyncClient(base_url, timeout=timeout)
+        self._closed = False
+
+    @property
+    def base_url(self) -> str:
+        return self._async.base_url
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._runner.run(self._async.close())
+        finally:
+            self._runner.close()
+
+    def status(self) -> Status:
+        return self._runner.run(self._async.status())
+
+    def messages(self) -> list[Message]:
+        return self._runner.run(self._async.messages())
+
+    def send(self, text: str) -> None:
+        self._runner.run(self._async.send(text))
+
+    def send_raw(self, keys: str | bytes) -> None:
+        self._runner.run(self._async.send_raw(keys))
+
+    def upload(self, file: Upload, filename: str | None = None) -> str:
+        return self._runner.run(self._async.upload(file, filename))
+
+    def wait_until_stable(self, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        self._runner.run(self._async.wait_until_stable(timeout))
+
+    def ask(self, text: str, timeout: float = DEFAULT_TIMEOUT_S) -> Message:
+        return self._runner.run(self._async.ask(text, timeout))
+
+    def events(self, errors: bool = False) -> Iterator[Event]:
+        """Events as they come; stop iterating (or ``close()`` the generator) to disconnect."""
+        stream = self._async.events(errors)
+
+        async def step() -> Event:
+            return await anext(stream)
+
+        try:
+            while True:
+                try:
+                    yield self._runner.run(step())
+                except StopAsyncIteration:
+                    return
+        finally:
+            self._runner.run(stream.aclose())
