@@ -17,4 +17,5 @@ if [ "${AGENTAPI_SKIP_AGENT_INSTALL:-}" != "1" ] && [ -x scripts/install-agents.
   scripts/install-agents.sh ${AGENTAPI_TEST_AGENTS:-} || echo "agent install failed: end-to-end tests will be skipped"
 fi
 
-exec .venv/bin/python -m pytest "$@"
+# Most tests wait on real agents and real timers, not on the CPU: two workers halve the time.
+exec .venv/bin/python -m pytest -n "${AGENTAPI_TEST_WORKERS:-2}" "$@"
