@@ -53,6 +53,9 @@ class NoiseBlock:
     next: re.Pattern[str] | None = None
     # A tool call is worth a log line; a spinner that is cut the same way is not.
     report: bool = True
+    # Whether the lines after ``end`` up to the next blank line belong to the block too
+    # (a finished call with a "+ Show details" line under its result).
+    tail_to_blank: bool = False
 
     def starts_at(self, lines: list[str], i: int) -> bool:
         if not self.start.search(lines[i]):
@@ -85,7 +88,9 @@ class Adapter:
     # alternate screen leaves hundreds of blank rows between a reply and its footer.
     input_box_search_lines: int = 8
     cut_from_bottom: tuple[re.Pattern[str], ...] = ()
-    # Lines left just above the input box once it is cut (hints, status, spinners).
+    # Lines drawn right above the input box (hints, status): the unbroken run of lines
+    # matching one of these, just above the box, is cut with it. The run stops at a
+    # blank line so that a reply drawn in the same style as the box is kept.
     trailing_chrome: tuple[re.Pattern[str], ...] = ()
     drop_lines: tuple[re.Pattern[str], ...] = ()
     # What the agent draws before each line of its echo of the user's input, when the
@@ -94,6 +99,9 @@ class Adapter:
     # Lines right after the echo that still belong to it (a name and time stamp, the
     # rest of the frame the echo is drawn in).
     echo_frame: re.Pattern[str] | None = None
+    # A frame drawn down the left of some blocks of a reply (an error box): every match is
+    # blanked out, keeping the text where it was.
+    unframe: re.Pattern[str] | None = None
     # Remove the indentation every line of the message shares (an agent that draws its
     # replies indented as a block).
     dedent: bool = False
@@ -134,6 +142,8 @@ class Adapter:
         lines = self._cut_input_box(lines)
         if self.echo and user_input:
             lines = remove_echo(lines, user_input, prefix=self.echo_prefix, frame=self.echo_frame)
+        if self.unframe is not None:
+            lines = [_blank_out(self.unframe, line).rstrip() for line in lines]
         text = "\n".join(trim_rule_edges(trim_blank_edges(lines)))
         if self.dedent:
             text = textwrap.dedent(text)
@@ -151,9 +161,10 @@ class Adapter:
         end = self._cut_prompt(lines, end)
         if self.trailing_chrome:
             end = _last_non_blank(lines, end) + 1
-            while end and (
-                not lines[end - 1].strip()
-                or any(p.search(lines[end - 1]) for p in self.trailing_chrome)
+            while (
+                end
+                and lines[end - 1].strip()
+                and any(p.search(lines[end - 1]) for p in self.trailing_chrome)
             ):
                 end -= 1
         return lines[:end]
@@ -210,7 +221,11 @@ def _find_block_end(lines: list[str], start: int, block: NoiseBlock) -> tuple[in
     if block.end is not None:
         for j in range(start + 1, limit):
             if block.end.search(lines[j]):
-                return j + 1, True
+                stop = j + 1
+                if block.tail_to_blank:
+                    while stop < len(lines) and lines[stop].strip():
+                        stop += 1
+                return stop, True
     for j in range(start + 1, limit):
         if not lines[j].strip():
             return j, block.end is None
@@ -222,6 +237,10 @@ def _last_non_blank(lines: list[str], end: int) -> int:
         if lines[i].strip():
             return i
     return -1
+
+
+def _blank_out(pattern: re.Pattern[str], line: str) -> str:
+    return pattern.sub(lambda m: " " * len(m.group(0)), line)
 
 
 def _recent_lines(lines: list[str], end: int, count: int) -> Iterable[int]:
@@ -236,8 +255,10 @@ def _recent_lines(lines: list[str], end: int, count: int) -> Iterable[int]:
             return
 
 
-def _squash(text: str) -> str:
-    return "".join(text.split())
+def _letters(text: str) -> str:
+    # Agents re-render the echo (Markdown bullets, dropped code fences, wrapping), so
+    # only letters and digits are compared.
+    return "".join(c for c in text if c.isalnum())
 
 
 def _strip_chrome(line: str) -> str:
@@ -253,13 +274,13 @@ def remove_echo(
 ) -> list[str]:
     """Drop the agent's echo of the user's input from the top of a reply.
 
-    The echo may be wrapped at the terminal width, prefixed by a prompt character
-    or framed in a box, so lines are compared with whitespace and chrome removed
-    and accumulated until they spell the whole input. ``prefix`` is an agent's own
-    prompt drawn before echoed lines; ``frame`` matches lines after the echo that
-    still belong to it.
+    The echo may be wrapped at the terminal width, prefixed by a prompt character,
+    framed in a box or re-rendered as Markdown, so lines are compared by their
+    letters and digits and accumulated until they spell the whole input.
+    ``prefix`` is an agent's own prompt drawn before echoed lines; ``frame``
+    matches lines after the echo that still belong to it.
     """
-    target = _squash(user_input)
+    target = _letters(user_input)
     if not target:
         return lines
 
@@ -270,7 +291,7 @@ def remove_echo(
 
     search = min(len(lines), 6)
     for first in range(search):
-        piece = _squash(bare(lines[first]))
+        piece = _letters(bare(lines[first]))
         if not piece or not target.startswith(piece):
             continue
         acc = ""
@@ -278,7 +299,7 @@ def remove_echo(
             line = bare(lines[last])
             if not line and all(c in _BOX_CHARS for c in lines[last]):
                 continue
-            acc += _squash(line)
+            acc += _letters(line)
             if acc == target:
                 return _drop_echo_frame(lines[:first], lines[last + 1 :], frame)
             if not target.startswith(acc):
@@ -363,12 +384,14 @@ def _str_list(source: str, key: str, value: Any) -> tuple[str, ...]:
 
 
 _KNOWN_TOP = {"name", "aliases", "commands", "description", "input", "reply", "ready", "noise"}
+_KNOWN_NOISE = {"name", "start", "next", "end", "max_lines", "report", "tail_to_blank"}
 _KNOWN_INPUT = {"type_first", "type_first_settle_ms", "bracketed_paste", "submit", "on_start"}
 _KNOWN_REPLY = {
     "skip_header_lines",
     "echo",
     "echo_prefix",
     "echo_frame",
+    "unframe",
     "dedent",
     "input_prompt",
     "rule",
@@ -429,7 +452,7 @@ def adapter_from_spec(spec: dict[str, Any], source: str) -> Adapter:
         adapter.input_prompt = _compile(source, "reply.input_prompt", reply["input_prompt"])
     if "rule" in reply:
         adapter.rule = _compile(source, "reply.rule", reply["rule"])
-    for key in ("echo_prefix", "echo_frame"):
+    for key in ("echo_prefix", "echo_frame", "unframe"):
         if key in reply:
             setattr(adapter, key, _compile(source, f"reply.{key}", reply[key]))
     if "hook" in reply:
@@ -444,9 +467,7 @@ def _noise_blocks(source: str, value: Any) -> tuple[NoiseBlock, ...]:
     for i, item in enumerate(value):
         if not isinstance(item, dict) or "start" not in item:
             raise AdapterError(f"{source}: noise[{i}] needs at least a 'start' pattern")
-        _check_keys(
-            source, f"noise[{i}]", item, {"name", "start", "next", "end", "max_lines", "report"}
-        )
+        _check_keys(source, f"noise[{i}]", item, _KNOWN_NOISE)
         end = item.get("end")
         nxt = item.get("next")
         blocks.append(
@@ -457,6 +478,7 @@ def _noise_blocks(source: str, value: Any) -> tuple[NoiseBlock, ...]:
                 max_lines=int(item.get("max_lines", 40)),
                 next=_compile(source, f"noise[{i}].next", nxt) if nxt is not None else None,
                 report=bool(item.get("report", True)),
+                tail_to_blank=bool(item.get("tail_to_blank", False)),
             )
         )
     return tuple(blocks)

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Installs the pinned agent CLIs used by the end-to-end tests into .agents/<name>.
+#
+#   scripts/install-agents.sh              # all five
+#   scripts/install-agents.sh claude aider # a subset
+#
+# An agent already installed at the pinned version is left alone, so a second run is a
+# fast no-op. Prints one line per agent; exits non-zero if any requested install failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROOT=$(pwd)
+# AGENTAPI_AGENTS_DIR moves the install (tests/e2e/agents.py reads the same variable).
+DEST=${AGENTAPI_AGENTS_DIR:-"$ROOT/.agents"}
+PYTHON=${PYTHON:-python3}
+
+ALL_AGENTS=(claude codex gemini opencode aider)
+
+# name -> "npm package|version"; aider is a Python package and handled apart.
+npm_spec() {
+  case "$1" in
+    claude) echo "@anthropic-ai/claude-code|2.1.197" ;;
+    codex) echo "@openai/codex|0.169.0" ;;
+    gemini) echo "@google/gemini-cli|0.61.0" ;;
+    opencode) echo "opencode-ai|1.18.33" ;;
+    *) return 1 ;;
+  esac
+}
+AIDER_VERSION=0.86.2
+
+npm_installed_version() {
+  local dir=$1 pkg=$2 manifest
+  manifest="$dir/node_modules/$pkg/package.json"
+  [ -f "$manifest" ] || return 0
+  # node is present whenever npm is; avoids depending on jq.
+  node -e 'process.stdout.write(require(process.argv[1]).version || "")' "$manifest" 2>/dev/null || true
+}
+
+aider_installed_version() {
+  local dir=$1 info
+  # Reading the dist-info folder name is much faster than starting pip.
+  for info in "$dir"/lib/python3*/site-packages/aider_chat-*.dist-info; do
+    [ -d "$info" ] || continue
+    info=${info##*/aider_chat-}
+    echo "${info%.dist-info}"
+    return 0
+  done
+}
+
+# Runs the installed CLI once: a package can install cleanly yet miss its platform binary.
+runs_at_version() {
+  local bin=$1 version=$2
+  timeout 120 "$bin" --version </dev/null 2>/dev/null | grep -qF "$version"
+}
+
+install_npm_agent() {
+  local name=$1 spec pkg version dir have log bin
+  spec=$(npm_spec "$name")
+  pkg=${spec%%|*}
+  version=${spec##*|}
+  dir="$DEST/$name"
+  bin="$dir/node_modules/.bin/$name"
+  have=$(npm_installed_version "$dir" "$pkg")
+  if [ "$have" = "$version" ] && [ -x "$bin" ]; then
+    echo "$name: $pkg@$version already installed"
+    return 0
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "$name: FAILED (npm not found)"
+    return 1
+  fi
+  mkdir -p "$dir"
+  log="$dir/install.log"
+  local start=$SECONDS
+  if npm install --prefix "$dir" --no-audit --no-fund --no-save --loglevel=error \
+    "$pkg@$version" </dev/null >"$log" 2>&1 \
+    && [ "$(npm_installed_version "$dir" "$pkg")" = "$version" ] \
+    && runs_at_version "$bin" "$version"; then
+    echo "$name: installed $pkg@$version in $((SECONDS - start))s"
+  else
+    echo "$name: FAILED to install $pkg@$version (see $log)"
+    return 1
+  fi
+}
+
+install_aider() {
+  local dir="$DEST/aider" have log
+  have=$(aider_installed_version "$dir")
+  if [ "$have" = "$AIDER_VERSION" ] && [ -x "$dir/bin/aider" ]; then
+    echo "aider: aider-chat==$AIDER_VERSION already installed"
+    return 0
+  fi
+  mkdir -p "$DEST"
+  log="$DEST/aider-install.log"
+  local start=$SECONDS
+  if { [ -x "$dir/bin/python" ] || "$PYTHON" -m venv "$dir"; } >"$log" 2>&1 \
+    && "$dir/bin/python" -m pip install --quiet --disable-pip-version-check \
+      "aider-chat==$AIDER_VERSION" </dev/null >>"$log" 2>&1 \
+    && [ "$(aider_installed_version "$dir")" = "$AIDER_VERSION" ] \
+    && runs_at_version "$dir/bin/aider" "$AIDER_VERSION"; then
+    echo "aider: installed aider-chat==$AIDER_VERSION in $((SECONDS - start))s"
+  else
+    echo "aider: FAILED to install aider-chat==$AIDER_VERSION (see $log)"
+    return 1
+  fi
+}
+
+if [ $# -gt 0 ]; then
+  agents=("$@")
+else
+  agents=("${ALL_AGENTS[@]}")
+fi
+
+status=0
+for name in "${agents[@]}"; do
+  case "$name" in
+    aider) install_aider || status=1 ;;
+    claude | codex | gemini | opencode) install_npm_agent "$name" || status=1 ;;
+    *)
+      echo "$name: unknown agent (known: ${ALL_AGENTS[*]})"
+      status=1
+      ;;
+  esac
+done
+exit $status

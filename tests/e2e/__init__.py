@@ -1,0 +1,1 @@
+"""End-to-end tests: real agent CLIs against the fake LLM server."""
