@@ -375,6 +375,22 @@ def _compile_list(source: str, key: str, value: Any) -> tuple[re.Pattern[str], .
     return tuple(_compile(source, f"{key}[{i}]", v) for i, v in enumerate(value))
 
 
+def _typed(
+    source: str, table: dict[str, Any], key: str, kind: type, default: Any, where: str = ""
+) -> Any:
+    """``table[key]`` checked to be of ``kind`` (TOML gives ints, bools and strings)."""
+    value = table.get(key, default)
+    # bool is a subclass of int: true where a number is wanted is a mistake too.
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise AdapterError(f"{source}: {where}{key} must be {_KIND_NAMES[kind]}")
+    if kind is int and value < 0:
+        raise AdapterError(f"{source}: {where}{key} must not be negative")
+    return value
+
+
+_KIND_NAMES = {int: "a whole number", bool: "true or false", str: "a string"}
+
+
 def _str_list(source: str, key: str, value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -427,16 +443,16 @@ def adapter_from_spec(spec: dict[str, Any], source: str) -> Adapter:
         name=name,
         aliases=_str_list(source, "aliases", spec.get("aliases")),
         commands=_str_list(source, "commands", spec.get("commands", [name])),
-        description=str(spec.get("description", "")),
-        type_first=str(inp.get("type_first", "")),
-        type_first_settle_ms=int(inp.get("type_first_settle_ms", 0)),
-        bracketed_paste=bool(inp.get("bracketed_paste", True)),
-        submit=str(inp.get("submit", "\r")),
-        on_start=str(inp.get("on_start", "")),
-        skip_header_lines=int(reply.get("skip_header_lines", 0)),
-        echo=bool(reply.get("echo", True)),
-        dedent=bool(reply.get("dedent", False)),
-        input_box_search_lines=int(reply.get("input_box_search_lines", 8)),
+        description=_typed(source, spec, "description", str, ""),
+        type_first=_typed(source, inp, "type_first", str, "", "input."),
+        type_first_settle_ms=_typed(source, inp, "type_first_settle_ms", int, 0, "input."),
+        bracketed_paste=_typed(source, inp, "bracketed_paste", bool, True, "input."),
+        submit=_typed(source, inp, "submit", str, "\r", "input."),
+        on_start=_typed(source, inp, "on_start", str, "", "input."),
+        skip_header_lines=_typed(source, reply, "skip_header_lines", int, 0, "reply."),
+        echo=_typed(source, reply, "echo", bool, True, "reply."),
+        dedent=_typed(source, reply, "dedent", bool, False, "reply."),
+        input_box_search_lines=_typed(source, reply, "input_box_search_lines", int, 8, "reply."),
         cut_from_bottom=_compile_list(
             source, "reply.cut_from_bottom", reply.get("cut_from_bottom")
         ),
@@ -472,13 +488,13 @@ def _noise_blocks(source: str, value: Any) -> tuple[NoiseBlock, ...]:
         nxt = item.get("next")
         blocks.append(
             NoiseBlock(
-                name=str(item.get("name", f"noise{i}")),
+                name=_typed(source, item, "name", str, f"noise{i}", f"noise[{i}]."),
                 start=_compile(source, f"noise[{i}].start", item["start"]),
                 end=_compile(source, f"noise[{i}].end", end) if end is not None else None,
-                max_lines=int(item.get("max_lines", 40)),
+                max_lines=_typed(source, item, "max_lines", int, 40, f"noise[{i}]."),
                 next=_compile(source, f"noise[{i}].next", nxt) if nxt is not None else None,
-                report=bool(item.get("report", True)),
-                tail_to_blank=bool(item.get("tail_to_blank", False)),
+                report=_typed(source, item, "report", bool, True, f"noise[{i}]."),
+                tail_to_blank=_typed(source, item, "tail_to_blank", bool, False, f"noise[{i}]."),
             )
         )
     return tuple(blocks)
@@ -549,8 +565,12 @@ def builtin_adapters() -> list[Adapter]:
     folder = resources.files("agentapi.builtin_adapters")
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
-            spec = tomllib.loads(entry.read_text(encoding="utf-8"))
-            adapters.append(adapter_from_spec(spec, f"adapters/{entry.name}"))
+            source = f"adapters/{entry.name}"
+            try:
+                spec = tomllib.loads(entry.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise AdapterError(f"{source}: not a valid TOML file: {exc}") from None
+            adapters.append(adapter_from_spec(spec, source))
     return adapters
 
 

@@ -92,6 +92,8 @@ class Session:
         self._screen_changed = asyncio.Event()
         self._send_lock = asyncio.Lock()
         self._initial_task: asyncio.Task[None] | None = None
+        self._start_keys_sent = not adapter.on_start
+        self._background: set[asyncio.Task[None]] = set()
         self.on_transcript_change: Callable[[], None] = lambda: None
         self._dispatch(self._initial_events())
 
@@ -149,11 +151,24 @@ class Session:
     # -- events in --------------------------------------------------------------------------
 
     def _on_screen(self, text: str) -> None:
+        if not self._start_keys_sent:
+            # Sent once the agent has drawn something, so its TUI is up to read the keys
+            # (Amp's start-up animation only stops on a key press).
+            self._start_keys_sent = True
+            task = asyncio.get_running_loop().create_task(self._send_start_keys())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
         self._screen_version += 1
         self._screen_changed.set()
         self._screen_changed = asyncio.Event()
         self.hub.screen(text)
         self._dispatch(self.conversation.on_screen(text, self.now_ms()))
+
+    async def _send_start_keys(self) -> None:
+        try:
+            await self.terminal.write(self.adapter.on_start.encode())
+        except OSError as exc:
+            log.warning("could not send the adapter's start-up keys: %s", exc)
 
     def _on_timer(self) -> None:
         self._timer = None

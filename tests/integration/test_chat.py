@@ -1,6 +1,7 @@
 """A full chat with the demo agent through a real daemon, PTY and HTTP server."""
 
 import threading
+from pathlib import Path
 
 from tests.integration.conftest import sse_events
 
@@ -122,4 +123,23 @@ def test_screen_stream_shows_the_terminal(demo):
             assert event == "screen"
             assert "agentapi demo agent" in data["screen"]
             assert "❯" in data["screen"]
+            break
+
+
+def test_adapter_start_keys_are_typed_once_after_the_agent_draws(start_daemon, tmp_path):
+    spec = tmp_path / "demo-start.toml"
+    spec.write_text(
+        (Path(__file__).parents[2] / "adapters" / "demo.toml")
+        .read_text()
+        .replace("bracketed_paste = true", 'bracketed_paste = true\non_start = "woke"')
+    )
+    daemon = start_daemon(flags=["--type", "demo", "--adapter", str(spec)])
+    daemon.wait_listening()
+    daemon.wait_status("stable")
+    # The demo agent draws typed keys in its input box.
+    with daemon.http.stream("GET", "/internal/screen", timeout=10) as stream:
+        for event, data in sse_events(stream):
+            assert event == "screen"
+            prompt_lines = [ln for ln in data["screen"].split("\n") if ln.startswith("❯")]
+            assert prompt_lines == ["❯ woke"]
             break

@@ -144,6 +144,10 @@ def _load(tmp_path: Path, text: str) -> tuple[Path, AdapterError]:
         ('name = "Has Spaces"\n', "name must be"),
         ('name = "x"\n[ready]\npatterns = "(?P<"\n', "ready.patterns[0] is not a valid"),
         ('name = "x"\n[reply]\nhook = "no_colon"\n', "reply.hook must look like"),
+        ('name = "x"\n[input]\ntype_first_settle_ms = "50"\n', "type_first_settle_ms must be a"),
+        ('name = "x"\n[reply]\nskip_header_lines = -1\n', "must not be negative"),
+        ('name = "x"\n[reply]\necho = "no"\n', "reply.echo must be true or false"),
+        ('name = "x"\n[[noise]]\nstart = "a"\nmax_lines = true\n', "noise[0].max_lines must"),
         ('name = "x"\n[reply]\nhook = "agentapi.nowhere:f"\n', "cannot load hook"),
     ],
 )
