@@ -455,7 +455,10 @@ class _Screen(pyte.Screen):
 class TerminalScreen:
     """Raw PTY bytes in, screen text out; see the module docstring."""
 
-    def __init__(self, columns: int, lines: int) -> None:
+    def __init__(self, columns: int, lines: int, *, attributes: bool = False) -> None:
+        # The daemon reads only text, so by default colours and styles are parsed and
+        # dropped: SGR-heavy TUIs (truecolour panels) cost a third as much that way.
+        self._attributes = attributes
         self._screen = _Screen(columns, lines)
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._pending = ""
@@ -536,6 +539,8 @@ class TerminalScreen:
 
     def _sgr(self, params: str) -> None:
         """Apply an SGR sequence, remembering the result for the same attributes."""
+        if not self._attributes:
+            return
         cursor = self._screen.cursor
         key = (cursor.attrs, params)
         attrs = self._sgr_cache.get(key)
@@ -589,6 +594,8 @@ class TerminalScreen:
                 screen.replies.append("\x1bP>|agentapi\x1b\\")
             return  # kitty keyboard, modifyOtherKeys and other private-marker sequences
         if any(c in body for c in "<=>?"):
+            return
+        if final == "m" and not self._attributes:
             return
         if ":" in body:
             if final != "m":

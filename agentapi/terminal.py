@@ -63,6 +63,7 @@ class AgentTerminal:
         self._pidfd = -1
         self._vsync: asyncio.TimerHandle | None = None
         self._burst_started = 0.0
+        self._last_read = 0.0
         self._published = ""
         self._pending_write = bytearray()
         self._writer_registered = False
@@ -180,14 +181,24 @@ class AgentTerminal:
                 self._loop.remove_reader(self._proc.fd)
 
     def _arm_vsync(self) -> None:
+        # One timer per burst, never cancelled by later reads: a read only moves the
+        # quiet deadline, which the timer checks when it fires. (Cancelling and re-arming
+        # on every read starves the timer while output never pauses.)
         assert self._loop is not None
         now = self._loop.time()
+        self._last_read = now
         if self._vsync is None:
             self._burst_started = now
-        else:
-            self._vsync.cancel()
-        delay = min(VSYNC_QUIET_S, self._burst_started + VSYNC_MAX_S - now)
-        self._vsync = self._loop.call_later(max(0.0, delay), self._publish)
+            self._vsync = self._loop.call_later(VSYNC_QUIET_S, self._vsync_due)
+
+    def _vsync_due(self) -> None:
+        assert self._loop is not None
+        now = self._loop.time()
+        due = min(self._last_read + VSYNC_QUIET_S, self._burst_started + VSYNC_MAX_S)
+        if now < due:
+            self._vsync = self._loop.call_later(due - now, self._vsync_due)
+            return
+        self._publish()
 
     def _publish(self) -> None:
         self._vsync = None

@@ -124,10 +124,23 @@ def test_sequences_agents_send_leave_no_trace_on_screen(sequence, label):
 
 
 def test_private_marker_sgr_does_not_change_attributes():
-    screen = TerminalScreen(20, 3)
+    screen = TerminalScreen(20, 3, attributes=True)
     screen.feed(b"\x1b[>4;1mplain")
     char = screen._screen.buffer[0][0]
     assert (char.bold, char.underscore) == (False, False)
+
+
+def test_attributes_are_tracked_only_when_asked_for():
+    data = b"\x1b[1;38;2;10;20;30mbold\x1b[0m \x1b[4:3mcurly\x1b[m"
+    tracked = TerminalScreen(20, 3, attributes=True)
+    tracked.feed(data)
+    first = tracked._screen.buffer[0][0]
+    assert first.bold and first.fg == "0a141e"
+    assert tracked._screen.buffer[0][5].underscore
+    plain = TerminalScreen(20, 3)
+    plain.feed(data)
+    assert not plain._screen.buffer[0][0].bold
+    assert plain.text() == tracked.text() == "bold curly"
 
 
 def test_zero_width_joiner_and_variation_selector_keep_the_rest_of_the_line():
