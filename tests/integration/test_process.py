@@ -143,3 +143,35 @@ def test_port_in_use_is_a_clear_error(demo):
     result = _cli("server", "--port", str(demo.port), "--", "true")
     assert result.returncode == 1
     assert f"port {demo.port} is already in use" in result.stderr
+
+
+FLOOD_AGENT = """
+import os, sys, time
+os.write(1, b"ready\\r\\n> ")
+sys.stdin.readline()  # waits for a raw Enter
+end = time.monotonic() + 4
+n = 0
+while time.monotonic() < end:
+    # Big writes keep the PTY full, so the daemon always has more to read.
+    block = b"".join(b"flood line %d %s\\r\\n" % (n + i, b"x" * 60) for i in range(800))
+    n += 800
+    os.write(1, block)
+os.write(1, b"flood done\\r\\n> ")
+time.sleep(3600)
+"""
+
+
+def test_a_flood_that_never_pauses_still_updates_the_screen_and_reads_running(
+    start_daemon, tmp_path
+):
+    agent = tmp_path / "flood.py"
+    agent.write_text(FLOOD_AGENT)
+    daemon = start_daemon(agent=[sys.executable, str(agent)])
+    daemon.wait_listening()
+    daemon.wait_status("stable")
+    assert daemon.send("\r", "raw").status_code == 200
+    time.sleep(2.8)  # longer than the 2 s stability window, shorter than the flood
+    assert daemon.status() == "running"
+    assert "flood line" in daemon.messages()[-1]["content"]
+    daemon.wait_status("stable", timeout=30)
+    assert "flood done" in daemon.messages()[-1]["content"]
