@@ -15,6 +15,7 @@ import http.client
 import json
 import os
 import platform
+import shlex
 import signal
 import socket
 import subprocess
@@ -34,6 +35,14 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 HOST = "127.0.0.1"
 
 DEMO_AGENT = [sys.executable, "-m", "agentapi.demo_agent"]
+
+
+def daemon_command() -> list[str]:
+    """How to start the daemon: this interpreter's ``-m agentapi``, unless
+    ``AGENTAPI_BENCH_DAEMON`` names another command (an installed ``agentapi``, or a
+    patched build to compare against)."""
+    override = os.environ.get("AGENTAPI_BENCH_DAEMON", "").strip()
+    return shlex.split(override) if override else [sys.executable, "-m", "agentapi"]
 
 
 def agent_command(name: str, *args: str) -> list[str]:
@@ -376,7 +385,11 @@ class ScreenWatcher:
 
 
 class Daemon:
-    """``python -m agentapi server`` with ``agent`` on a free port, logging to a temp file."""
+    """``python -m agentapi server`` with ``agent`` on a free port, logging to a temp file.
+
+    The daemon gets the environment of this script without its ``AGENTAPI_*`` variables,
+    so a developer's own settings do not change what is measured.
+    """
 
     def __init__(
         self,
@@ -404,9 +417,7 @@ class Daemon:
         self.launched = time.perf_counter()
         self.proc = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "agentapi",
+                *daemon_command(),
                 "server",
                 "--port",
                 str(self.port),
@@ -573,14 +584,22 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     return parser
 
 
-def machine() -> str:
-    model = "unknown CPU"
+def machine(*, date: bool = True) -> str:
+    """CPU model and clock from /proc/cpuinfo, cores, memory, kernel, Python, and the date."""
+    model, mhz = "unknown CPU", ""
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return (
-        f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{datetime.now(UTC).strftime('%Y-%m-%d')}"
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and model == "unknown CPU":
+                model = value.strip()
+            elif key.strip() == "cpu MHz" and not mhz:
+                mhz = f" at {float(value) / 1000:.1f} GHz"
+    memory = ""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        kib = int(Path("/proc/meminfo").read_text().split("\n")[0].split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    text = (
+        f"{model}{mhz}, {os.cpu_count()} cores{memory}, Linux {platform.release()}, "
+        f"Python {platform.python_version()}"
     )
+    return f"{text}, {datetime.now(UTC).strftime('%Y-%m-%d')}" if date else text

@@ -19,13 +19,16 @@ TARGET_PERCENT = 3.0
 WARMUP_S = 2.0
 
 
-def read_stats(path: Path) -> dict[str, float]:
-    for _ in range(100):
+def read_stats(path: Path, timeout: float = 15.0) -> dict[str, float]:
+    # The agent rewrites the file every 0.25 s once it runs; a loaded machine may start it late.
+    deadline = time.monotonic() + timeout
+    while True:
         try:
             return dict(json.loads(path.read_text()))
         except (OSError, ValueError):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the redraw agent wrote no stats to {path}") from None
             time.sleep(0.01)
-    raise RuntimeError(f"the redraw agent wrote no stats to {path}")
 
 
 def main(argv: list[str] | None = None) -> int:

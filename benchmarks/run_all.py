@@ -1,6 +1,6 @@
 """Run every benchmark, one subprocess each, and print a summary table.
 
-  python benchmarks/run_all.py                    full sizes (about 35 minutes, most of it memory)
+  python benchmarks/run_all.py                    full sizes (about 30 minutes, most of it memory)
   python benchmarks/run_all.py --quick            tiny sizes, a smoke run
   python benchmarks/run_all.py --only idle busy   just these
   python benchmarks/run_all.py --skip memory      all but these
@@ -36,12 +36,13 @@ RESULTS = HERE / "results.json"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 
 # Short ones first, so a broken set-up shows up early. The number is the item of the
-# performance issue each benchmark answers, and orders the README table.
-BENCHMARKS: dict[str, int] = {
+# performance issue each benchmark answers, and orders the README table (None: an extra).
+BENCHMARKS: dict[str, int | None] = {
     "startup": 7,
     "idle": 1,
     "latency": 3,
     "send_path": 8,
+    "state_save": None,
     "throughput": 2,
     "daemon_throughput": 2,
     "flood_status": 2,
@@ -88,6 +89,7 @@ def run_one(name: str, quick: bool, tmp: Path) -> tuple[int, dict[str, Any] | No
     if name not in TEXT_ONLY:
         command += ["--json", str(out)]
     load = os.getloadavg()[0]
+    ran = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     started = time.monotonic()
     proc = subprocess.run(command, cwd=HERE.parent, stdout=subprocess.PIPE, text=True)
     took = time.monotonic() - started
@@ -101,7 +103,7 @@ def run_one(name: str, quick: bool, tmp: Path) -> tuple[int, dict[str, Any] | No
         report = json.loads(out.read_text())
     else:
         return 1, None
-    report["ran"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    report["ran"] = ran
     report["load"] = round(load, 2)
     report["seconds"] = round(took)
     return 0, report
@@ -138,9 +140,11 @@ def results_markdown(store: dict[str, Any]) -> str:
     """The README's results block: machine, the targets table, then the other figures."""
     reports: dict[str, dict[str, Any]] = store["benchmarks"]
     order = list(BENCHMARKS)
-    ordered = sorted(
-        reports, key=lambda n: (BENCHMARKS.get(n, 99), order.index(n) if n in order else 0)
-    )
+
+    def rank(name: str) -> tuple[int, int]:
+        return (BENCHMARKS.get(name) or 99, order.index(name) if name in order else 99)
+
+    ordered = sorted(reports, key=rank)
     machines = sorted({reports[n]["machine"] for n in ordered})
     lines = [BEGIN, ""]
     for m in machines:
@@ -154,7 +158,8 @@ def results_markdown(store: dict[str, Any]) -> str:
     for name in ordered:
         report = reports[name]
         for r in report["results"]:
-            row = (str(BENCHMARKS.get(name, "")), f"`{name}`", r["name"], r["target"], r["figure"])
+            item = BENCHMARKS.get(name)
+            row = (str(item) if item else "-", f"`{name}`", r["name"], r["target"], r["figure"])
             if r["target"]:
                 lines.append("| " + " | ".join(_cell(c) for c in row) + f" | {verdict(r)} |")
             else:
@@ -168,7 +173,7 @@ def results_markdown(store: dict[str, Any]) -> str:
     ]
     for number, bench, figure, _, result in others:
         lines.append(f"| {number} | {bench} | {_cell(figure)} | {_cell(result)} |")
-    lines += ["", "When each ran (load average of the machine just before):", ""]
+    lines += ["", "When each ran (start time, and the 1-minute load average just before):", ""]
     for name in ordered:
         r = reports[name]
         lines.append(f"- `{name}`: {r['ran']}, load {r['load']}, took {r['seconds']} s")
@@ -180,9 +185,9 @@ def write_readme(new: dict[str, dict[str, Any]]) -> None:
     store: dict[str, Any] = {"benchmarks": {}}
     if RESULTS.exists():
         store = json.loads(RESULTS.read_text())
-    description = machine()
+    description = machine(date=False)  # each report has its own date, in "ran"
     for name, report in new.items():
-        report["machine"] = description.rsplit(", ", 1)[0]  # the date is in "ran"
+        report["machine"] = description
         store["benchmarks"][name] = report
     RESULTS.write_text(json.dumps(store, indent=2, ensure_ascii=False) + "\n")
     text = README.read_text()

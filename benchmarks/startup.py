@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     report = Report(f"start-up: launch to first 200 from /status ({runs} runs)")
     report.add(
         Result(
-            "median",
+            "launch to first 200 from /status, median",
             f"{median * 1000:.0f} ms",
             f"<= {TARGET_S * 1000:.0f} ms",
             median <= TARGET_S,

@@ -83,8 +83,20 @@ def main(argv: list[str] | None = None) -> int:
     target_ms = TARGET_S * 1000
     target = f"<= {target_ms:.0f} ms"
     report.add(
-        Result("p50", f"{p50:.0f} ms", target, p50 <= target_ms, p50),
-        Result("max", f"{worst:.0f} ms", target, worst <= target_ms, worst),
+        Result(
+            "reply on disk after it reached SSE, p50",
+            f"{p50:.0f} ms",
+            target,
+            p50 <= target_ms,
+            p50,
+        ),
+        Result(
+            "reply on disk after it reached SSE, max",
+            f"{worst:.0f} ms",
+            target,
+            worst <= target_ms,
+            worst,
+        ),
     )
     report.notes.append("saves are debounced by 0.5 s, so a burst of updates is one write")
     report.print()

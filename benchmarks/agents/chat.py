@@ -5,7 +5,8 @@ line, as real agents do, and on Enter answers immediately:
   /stream N SECONDS   N numbered lines spread evenly over SECONDS
   anything else       ``echo: TEXT``, after ``--spin-kb`` KiB of spinner redraws
 The key Ctrl-F (sent as a raw message, not a turn) makes it write ``--flood-mb``
-MiB of plain text lines as fast as the terminal takes them.
+MiB of plain text lines as fast as the terminal takes them. With ``--no-echo``
+it shows nothing of a paste until Enter, as many TUIs do.
 
   python chat.py --spin-kb 20 --flood-mb 10
 """
@@ -33,7 +34,8 @@ def write(data: str | bytes) -> None:
 
 
 class Chat:
-    def __init__(self, spin_kb: float, flood_mb: float) -> None:
+    def __init__(self, spin_kb: float, flood_mb: float, echo: bool = True) -> None:
+        self.echo = echo
         self.spin_bytes = int(spin_kb * 1024)
         self.flood_bytes = int(flood_mb * 1024 * 1024)
         self.buffer = ""
@@ -70,7 +72,7 @@ class Chat:
                 i = end + len(PASTE_END)
                 changed = True
             elif data[i : i + 1] in (b"\r", b"\n"):
-                if changed:
+                if changed and self.echo:
                     self.prompt()
                     changed = False
                 text, self.buffer = self.buffer.strip(), ""
@@ -93,7 +95,7 @@ class Chat:
                 self.buffer += data[i:j].decode(errors="replace")
                 i = j
                 changed = True
-        if changed:
+        if changed and self.echo:
             self.prompt()
 
     def flood(self) -> None:
@@ -143,12 +145,15 @@ def main(argv: list[str] | None = None) -> int:
         "--spin-kb", type=float, default=0.0, help="KiB of spinner redraws before each echo reply"
     )
     parser.add_argument("--flood-mb", type=float, default=10.0, help="MiB written on Ctrl-F")
+    parser.add_argument(
+        "--no-echo", action="store_true", help="show nothing of typed or pasted text"
+    )
     args = parser.parse_args(argv)
     saved = termios.tcgetattr(0) if os.isatty(0) else None
     if saved is not None:
         tty.setraw(0)
     try:
-        Chat(args.spin_kb, args.flood_mb).run()
+        Chat(args.spin_kb, args.flood_mb, echo=not args.no_echo).run()
     except KeyboardInterrupt:
         return 130
     finally:
