@@ -52,6 +52,9 @@ _INCOMPLETE = re.compile(
     r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[P_^X][^\x1b]*\x1b?|[ -/]*)?\Z", re.DOTALL
 )
 _MAX_PENDING = 64 * 1024
+_ASCII_RUNS = re.compile(r"[\x20-\x7e]+|[^\x20-\x7e]+")
+# Colours and styles, removed in one pass when the screen does not keep attributes.
+_PLAIN_SGR = re.compile(r"\x1b\[[0-9;:]*m")
 
 # Private modes that switch to the alternate screen.
 _ALT_SCREEN_MODES = {47, 1047, 1049}
@@ -180,10 +183,18 @@ class _Screen(pyte.Screen):
         return cells
 
     def draw(self, data: str) -> None:
-        if data.isascii() and mo.IRM not in self.mode and mo.DECAWM in self.mode:
+        if mo.IRM in self.mode or mo.DECAWM not in self.mode:
+            self._draw_unicode(data)
+        elif data.isascii():
             self._draw_ascii(data)
         else:
-            self._draw_unicode(data)
+            # Mixed text (a box edge around ASCII, an emoji in a sentence): only the
+            # non-ASCII pieces go one character at a time.
+            for piece in _ASCII_RUNS.findall(data):
+                if piece.isascii():
+                    self._draw_ascii(piece)
+                else:
+                    self._draw_unicode(piece)
 
     def _draw_ascii(self, data: str) -> None:
         cursor = self.cursor
@@ -496,6 +507,8 @@ class TerminalScreen:
     def feed(self, data: bytes) -> None:
         text = self._pending + self._decoder.decode(data)
         self._pending = ""
+        if not self._attributes and "\x1b[" in text:
+            text = _PLAIN_SGR.sub("", text)
         screen = self._screen
         draw = screen.draw
         match = _TOKEN.match
