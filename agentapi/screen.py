@@ -363,29 +363,31 @@ class _Screen(pyte.Screen):
 
     def set_mode(self, *modes: int, **kwargs: Any) -> None:
         if kwargs.get("private"):
-            rest = []
-            for mode in modes:
-                if mode in _ALT_SCREEN_MODES:
-                    self.enter_alternate(save_cursor=mode == 1049)
-                elif mode not in _IGNORED_PRIVATE_MODES:
-                    rest.append(mode)
-            modes = tuple(rest)
+            modes = self._switch_screens(modes, entering=True)
             if not modes:
                 return
         super().set_mode(*modes, **kwargs)
 
     def reset_mode(self, *modes: int, **kwargs: Any) -> None:
         if kwargs.get("private"):
-            rest = []
-            for mode in modes:
-                if mode in _ALT_SCREEN_MODES:
-                    self.leave_alternate(restore_cursor=mode == 1049)
-                elif mode not in _IGNORED_PRIVATE_MODES:
-                    rest.append(mode)
-            modes = tuple(rest)
+            modes = self._switch_screens(modes, entering=False)
             if not modes:
                 return
         super().reset_mode(*modes, **kwargs)
+
+    def _switch_screens(self, modes: tuple[int, ...], *, entering: bool) -> tuple[int, ...]:
+        """Act on the alternate-screen modes; the private modes left for pyte."""
+        rest = []
+        for mode in modes:
+            if mode in _ALT_SCREEN_MODES:
+                # Only 1049 saves and restores the cursor with the switch.
+                if entering:
+                    self.enter_alternate(save_cursor=mode == 1049)
+                else:
+                    self.leave_alternate(restore_cursor=mode == 1049)
+            elif mode not in _IGNORED_PRIVATE_MODES:
+                rest.append(mode)
+        return tuple(rest)
 
     def enter_alternate(self, save_cursor: bool) -> None:
         if self.alternate:

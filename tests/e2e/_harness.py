@@ -13,12 +13,11 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ import httpx
 
 from tests.e2e.agents import AgentLaunch, prepare
 from tests.fakes.fake_llm import FakeLLM, RecordedRequest, Reply
+from tests.http_helpers import free_port, sse_events
 
 # A loaded 2-core machine can be several times slower than an idle one: every wait is a
 # deadline for a condition, so a generous value costs nothing when things go well.
@@ -37,24 +37,6 @@ SHUTDOWN_TIMEOUT_S = 10.0
 # Every daemon starts with this initial prompt (-I) and the fake answers it with this.
 INITIAL_PROMPT = "first task"
 INITIAL_REPLY = "Starting on the first task now."
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def sse_frames(response: httpx.Response) -> Iterator[tuple[str, Any]]:
-    """(event, decoded data) pairs of an SSE stream; comments (pings) are skipped."""
-    event = ""
-    for line in response.iter_lines():
-        if line.startswith("event: "):
-            event = line[7:]
-        elif line.startswith("data: "):
-            yield event, json.loads(line[6:])
-        elif not line:
-            event = ""
 
 
 @dataclass
@@ -117,7 +99,7 @@ class EventLog:
             # After a reconnection the replayed state (messages, then the status) is not
             # news: keep the status only if it changed while we were away.
             skipping = replayed
-            for name, data in sse_frames(response):
+            for name, data in sse_events(response):
                 with self._cond:
                     if skipping:
                         if name != "status_change":
@@ -378,7 +360,7 @@ class AgentRun:
     def screen(self) -> str:
         """The terminal text right now (the replayed first frame of /internal/screen)."""
         with self.client.stream("GET", "/internal/screen", timeout=10) as response:
-            for name, data in sse_frames(response):
+            for name, data in sse_events(response):
                 if name == "screen":
                     return str(data["screen"])
         raise AssertionError("/internal/screen sent no screen")
@@ -390,7 +372,7 @@ class AgentRun:
             watchdog = threading.Timer(timeout, response.close)
             watchdog.start()
             try:
-                for name, data in sse_frames(response):
+                for name, data in sse_events(response):
                     if name != "screen":
                         continue
                     last = str(data["screen"])

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,13 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.http_helpers import free_port, sse_events
+
 DEMO = [sys.executable, "-m", "agentapi.demo_agent"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Daemon:
@@ -126,15 +120,6 @@ class Daemon:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self._log.close()
-
-
-def sse_events(stream: httpx.Response) -> Iterator[tuple[str, dict]]:
-    event = ""
-    for line in stream.iter_lines():
-        if line.startswith("event: "):
-            event = line[7:]
-        elif line.startswith("data: "):
-            yield event, json.loads(line[6:])
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ import pytest
 from ptyprocess import PtyProcess
 
 from agentapi.attach import Renderer, fit, parse_args
-from tests.integration.conftest import Daemon, free_port
+from tests.http_helpers import free_port
+from tests.integration.conftest import Daemon
 
 ATTACH = [sys.executable, "-m", "agentapi", "attach"]
 ALT_SCREEN_ON = b"\x1b[?1049h"

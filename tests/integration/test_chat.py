@@ -3,7 +3,7 @@
 import threading
 from pathlib import Path
 
-from tests.integration.conftest import sse_events
+from tests.http_helpers import sse_events
 
 
 def test_full_turn_gives_clean_greeting_user_message_and_reply(demo):

@@ -22,7 +22,8 @@ from agentapi.client import (
     StatusChange,
     WaitTimeout,
 )
-from tests.integration.conftest import DEMO, Daemon, free_port
+from tests.http_helpers import free_port
+from tests.integration.conftest import DEMO, Daemon
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import DEMO, sse_events
+from tests.http_helpers import sse_events
+from tests.integration.conftest import DEMO
 
 DEMO_TYPE = ["--type", "demo"]
 

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from tests.http_helpers import sse_events
 from tests.integration.conftest import DEMO
 
 
@@ -169,9 +170,20 @@ def test_a_flood_that_never_pauses_still_updates_the_screen_and_reads_running(
     daemon = start_daemon(agent=[sys.executable, str(agent)])
     daemon.wait_listening()
     daemon.wait_status("stable")
-    assert daemon.send("\r", "raw").status_code == 200
-    time.sleep(2.8)  # longer than the 2 s stability window, shorter than the flood
-    assert daemon.status() == "running"
-    assert "flood line" in daemon.messages()[-1]["content"]
+    flood_screens = 0
+    statuses: list[str] = []
+    with daemon.http.stream("GET", "/events", timeout=30) as stream:
+        assert daemon.send("\r", "raw").status_code == 200
+        for event, data in sse_events(stream):
+            if event == "status_change":
+                statuses.append(data["status"])
+            elif event == "message_update" and "flood line" in data["message"]:
+                if "flood done" in data["message"]:
+                    break
+                flood_screens += 1
+    # The flood lasts 4 s: screens keep coming (one at least every 48 ms of output), and
+    # the status never settles to stable before the agent's last line.
+    assert flood_screens >= 20
+    assert statuses[-1] == "running" and "stable" not in statuses[statuses.index("running") :]
     daemon.wait_status("stable", timeout=30)
     assert "flood done" in daemon.messages()[-1]["content"]

@@ -25,23 +25,9 @@ import pytest
 from agentapi.adapters import Adapter, default_registry
 from agentapi.conversation import Conversation
 from agentapi.diff import new_section
+from tests.agent_types import AGENT_TYPES
 
 SCREENS = Path(__file__).resolve().parent.parent / "fixtures" / "screens"
-
-AGENT_TYPES = (
-    "claude",
-    "goose",
-    "aider",
-    "codex",
-    "gemini",
-    "copilot",
-    "amp",
-    "cursor",
-    "auggie",
-    "amazonq",
-    "opencode",
-    "custom",
-)
 
 _REGISTRY = default_registry()
 

@@ -16,21 +16,7 @@ from agentapi.adapters import (
     load_adapter_file,
 )
 from agentapi.cli import run_server
-
-AGENT_TYPES = [
-    "claude",
-    "goose",
-    "aider",
-    "codex",
-    "gemini",
-    "copilot",
-    "amp",
-    "cursor",
-    "auggie",
-    "amazonq",
-    "opencode",
-    "custom",
-]
+from tests.agent_types import AGENT_TYPES
 
 
 @pytest.fixture(scope="module")
