@@ -11,6 +11,9 @@ Replies are scripted by the message's first word:
   /exit [CODE]    exit with CODE (default 0)
   anything else   answer "You said: ..." (after --think seconds, default 0.5)
 
+While it thinks, Esc or Ctrl-C interrupts it ("● Interrupted."), as real agents do; an
+Esc that starts an escape sequence (a paste, an arrow key) is not an interrupt.
+
 Run it: python -m agentapi.demo_agent [--think SECONDS] [--startup SECONDS]
 """
 
@@ -31,6 +34,10 @@ import unicodedata
 SPINNER = "✻✽✶✳✢·"
 PASTE_START = b"\x1b[200~"
 PASTE_END = b"\x1b[201~"
+ESC = b"\x1b"
+CTRL_C = b"\x03"
+# How long a lone Esc waits for the rest of an escape sequence before it counts as the key.
+ESC_WAIT_S = 0.05
 
 
 def _width(text: str) -> int:
@@ -104,7 +111,8 @@ class DemoAgent:
         self.write("✻ agentapi demo agent\n\n  A scripted chat agent for trying agentapi.\n\n")
         self.draw_box()
         while True:
-            data = self.pending + self.read_keys(None)
+            # Keys kept from a reply are handled at once, not after the next key press.
+            data = self.pending + self.read_keys(0 if self.pending else None)
             self.pending = b""
             submitted = self.handle_input(data)
             if submitted is not None:
@@ -141,7 +149,8 @@ class DemoAgent:
             elif byte == b"\x03":
                 raise KeyboardInterrupt
             elif byte == b"\x1b":
-                match = re.match(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b.", data[i:])
+                # A second Esc right after one starts a new key: the first was a lone Esc.
+                match = re.match(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[^\x1b]", data[i:])
                 i += len(match.group(0)) if match else 1
                 continue
             else:
@@ -182,12 +191,14 @@ class DemoAgent:
             think = 0.2
         else:
             reply = ["You said: " + lines[0], *lines[1:]]
-        self.spin(think)
+        if not self.spin(think):
+            reply = ["Interrupted."]
         self.write("● " + "\n  ".join(reply) + "\n\n")
         self.draw_box()
         return None
 
-    def spin(self, seconds: float) -> None:
+    def spin(self, seconds: float) -> bool:
+        """Think for ``seconds``; False when Esc or Ctrl-C interrupted the thinking."""
         deadline = time.monotonic() + seconds
         frame = 0
         while time.monotonic() < deadline:
@@ -195,7 +206,27 @@ class DemoAgent:
             frame += 1
             # Keys typed while thinking are kept for later, as a real agent would.
             self.pending += self.read_keys(min(0.1, max(0.0, deadline - time.monotonic())))
+            if self._take_interrupt():
+                self.write("\r\x1b[K")
+                return False
         self.write("\r\x1b[K")
+        return True
+
+    def _take_interrupt(self) -> bool:
+        """Remove an interrupt key (Ctrl-C, or an Esc that starts no sequence) from the keys."""
+        if CTRL_C in self.pending:
+            self.pending = self.pending.replace(CTRL_C, b"", 1)
+            return True
+        if self.pending.endswith(ESC):
+            # The rest of an escape sequence may still be on its way.
+            self.pending += self.read_keys(ESC_WAIT_S)
+        i = self.pending.find(ESC)
+        while i >= 0:
+            if i + 1 == len(self.pending) or self.pending[i + 1 : i + 2] == ESC:
+                self.pending = self.pending[:i] + self.pending[i + 1 :]
+                return True
+            i = self.pending.find(ESC, i + 1)
+        return False
 
     def confirm(self) -> list[str]:
         self.write("● Proceed with the plan? (y/n)\n")

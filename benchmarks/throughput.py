@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import pyte
 
-from agentapi.screen import TerminalScreen
+from agentapi.terminal.screen import TerminalScreen
 
 COLUMNS, LINES = 80, 1000
 SLICE = 4096

@@ -32,7 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from agentapi.adapters import Adapter, default_registry  # noqa: E402
-from agentapi.terminal import AgentTerminal  # noqa: E402
+from agentapi.terminal.pty import AgentTerminal  # noqa: E402
 from tests.e2e import agents  # noqa: E402
 from tests.fakes.fake_llm import FakeLLM, Reply, ToolCall  # noqa: E402
 

@@ -21,7 +21,6 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
-from agentapi.events import EventName
 from agentapi.server.models import (
     MessageRequestBody,
     MessageType,
@@ -30,8 +29,9 @@ from agentapi.server.models import (
 from agentapi.server.openapi import build_openapi
 from agentapi.server.problems import problem
 from agentapi.server.security import CorsMiddleware, HostAllowListMiddleware
-from agentapi.session import SendError, Session, rfc3339
-from agentapi.uploads import UploadError, UploadStore, receive_upload
+from agentapi.server.uploads import UploadError, UploadStore, receive_upload
+from agentapi.session.hub import EventName
+from agentapi.session.session import SendError, Session, rfc3339
 
 log = logging.getLogger("agentapi.server")
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from ptyprocess import PtyProcess
 
-from agentapi.attach import Renderer, fit, parse_args
+from agentapi.client.attach import Renderer, fit, parse_args
 from tests.http_helpers import free_port
 from tests.integration.conftest import Daemon
 

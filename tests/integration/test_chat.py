@@ -81,6 +81,19 @@ def test_raw_keys_answer_a_confirmation_prompt(demo):
     assert [m["role"] for m in messages] == ["agent", "user", "agent"]  # raw is not recorded
 
 
+def test_raw_esc_interrupts_the_demo_agent_and_the_next_message_arrives_whole(demo):
+    assert demo.send("/think 30 never said").status_code == 200
+    assert demo.status() == "running"
+    assert demo.send("\x1b", type_="raw").status_code == 200
+    demo.wait_status("stable", timeout=10)
+    assert demo.messages()[-1]["content"] == "● Interrupted."
+    # An Esc typed at the prompt right before a paste must not eat the paste's start.
+    assert demo.send("\x1b", type_="raw").status_code == 200
+    messages = demo.turn("hi again")
+    assert messages[-2]["content"] == "hi again"
+    assert messages[-1]["content"] == "● You said: hi again"
+
+
 def test_events_replay_then_live_updates(demo):
     demo.turn("before subscribing")
     received: list[tuple[str, dict]] = []

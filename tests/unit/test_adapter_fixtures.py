@@ -24,7 +24,7 @@ import pytest
 
 from agentapi.adapters import Adapter, default_registry
 from agentapi.conversation import Conversation
-from agentapi.diff import new_section
+from agentapi.conversation.diff import new_section
 from tests.agent_types import AGENT_TYPES
 
 SCREENS = Path(__file__).resolve().parent.parent / "fixtures" / "screens"

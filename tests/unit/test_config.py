@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from agentapi.config import UsageError, parse_server_args
+from agentapi.cli.config import UsageError, parse_server_args
 
 
 def parse(argv, env=None):

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from agentapi import persistence
 from agentapi.messages import Message, Role
-from agentapi.persistence import (
+from agentapi.session import statefile as persistence
+from agentapi.session.statefile import (
     SavedState,
     StateFileError,
     StateSaver,
@@ -477,11 +477,11 @@ async def test_save_errors_are_logged_and_retried_on_the_next_change(
     path = blocker / "state.json"
     transcript = Transcript()
     saver = StateSaver(path, transcript.snapshot, delay=0.01)
-    with caplog.at_level(logging.ERROR, logger="agentapi.persistence"):
+    with caplog.at_level(logging.ERROR, logger="agentapi.session.statefile"):
         saver.mark_dirty()
         assert await saver.flush() is False
     assert any("saving the conversation failed" in r.getMessage() for r in caplog.records)
-    assert all(r.name == "agentapi.persistence" for r in caplog.records)
+    assert all(r.name == "agentapi.session.statefile" for r in caplog.records)
 
     blocker.unlink()
     assert await saver.flush() is True  # still dirty from the failure
@@ -496,7 +496,7 @@ async def test_snapshot_errors_do_not_escape(
         raise RuntimeError("boom")
 
     saver = StateSaver(tmp_path / "state.json", broken, delay=0.01)
-    with caplog.at_level(logging.ERROR, logger="agentapi.persistence"):
+    with caplog.at_level(logging.ERROR, logger="agentapi.session.statefile"):
         saver.mark_dirty()
         assert await saver.flush() is False
     assert "boom" in caplog.text

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from agentapi import pidfile
-from agentapi.pidfile import PidFile, PidFileError
+from agentapi.session import pidfile
+from agentapi.session.pidfile import PidFile, PidFileError
 
 
 @pytest.fixture

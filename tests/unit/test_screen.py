@@ -7,7 +7,7 @@ import random
 import pyte
 import pytest
 
-from agentapi.screen import TerminalScreen
+from agentapi.terminal.screen import TerminalScreen
 
 
 def screen_of(data: bytes | str, columns: int = 40, lines: int = 10) -> TerminalScreen:

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from agentapi.uploads import (
+from agentapi.server.uploads import (
     MAX_UPLOAD_BYTES,
     MULTIPART_OVERHEAD_BYTES,
     UploadError,

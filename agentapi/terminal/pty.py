@@ -24,9 +24,9 @@ from pathlib import Path
 
 from ptyprocess import PtyProcess
 
-from agentapi.screen import TERM_NAME, TerminalScreen
+from agentapi.terminal.screen import TERM_NAME, TerminalScreen
 
-log = logging.getLogger("agentapi.terminal")
+log = logging.getLogger("agentapi.terminal.pty")
 
 READ_SLICE = 16 * 1024
 VSYNC_QUIET_S = 0.016

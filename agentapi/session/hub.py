@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-log = logging.getLogger("agentapi.events")
+log = logging.getLogger("agentapi.session.hub")
 
 DEFAULT_QUEUE_LIMIT = 2048
 MAX_STORED_ERRORS = 50

@@ -11,10 +11,16 @@ import logging
 from pathlib import Path
 
 from agentapi.conversation import SavedTranscript
-from agentapi.persistence import SavedState, StateFileError, StateSaver, load_state, move_aside
-from agentapi.session import Session
+from agentapi.session.session import Session
+from agentapi.session.statefile import (
+    SavedState,
+    StateFileError,
+    StateSaver,
+    load_state,
+    move_aside,
+)
 
-log = logging.getLogger("agentapi.state")
+log = logging.getLogger("agentapi.session.keeper")
 
 SAVE_DELAY_S = 0.5
 

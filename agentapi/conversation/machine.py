@@ -25,7 +25,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from agentapi.diff import new_section
+from agentapi.conversation.diff import new_section
 from agentapi.messages import Message, Role
 
 log = logging.getLogger("agentapi.conversation")

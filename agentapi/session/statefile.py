@@ -29,7 +29,7 @@ from typing import Any
 
 from agentapi.messages import Message, Role
 
-log = logging.getLogger("agentapi.persistence")
+log = logging.getLogger("agentapi.session.statefile")
 
 STATE_VERSION = 1
 

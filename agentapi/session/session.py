@@ -28,11 +28,11 @@ from agentapi.conversation import (
     TranscriptRestored,
     wall_time,
 )
-from agentapi.events import EventHub
 from agentapi.messages import Message
-from agentapi.terminal import AgentTerminal
+from agentapi.session.hub import EventHub
+from agentapi.terminal.pty import AgentTerminal
 
-log = logging.getLogger("agentapi.session")
+log = logging.getLogger("agentapi.session.session")
 
 ECHO_WAIT_S = 2.0
 ECHO_QUIET_S = 0.3

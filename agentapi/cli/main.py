@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from agentapi import __version__
 from agentapi.adapters import AdapterError, default_registry
-from agentapi.config import ServerOptions, UsageError, parse_server_args, server_help
+from agentapi.cli.config import ServerOptions, UsageError, parse_server_args, server_help
 
 USAGE = """usage: agentapi <command> [flags]
 
@@ -81,7 +81,7 @@ def run_server(argv: Sequence[str]) -> int:
 
 
 def _run_daemon(opts: ServerOptions, agent_type: str, adapter: object) -> int:
-    from agentapi.daemon import Daemon, StartupError
+    from agentapi.cli.daemon import Daemon, StartupError
 
     async def main() -> int:
         daemon = Daemon(opts, adapter, agent_type)  # type: ignore[arg-type]
@@ -116,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "adapters":
         return list_adapters()
     if command == "attach":
-        from agentapi.attach import run_attach
+        from agentapi.client.attach import run_attach
 
         return run_attach(rest)
     return _usage_error(f"unknown command {command!r}; run 'agentapi --help'")

@@ -18,14 +18,14 @@ from collections.abc import Generator
 import uvicorn
 
 from agentapi.adapters import Adapter
-from agentapi.config import ServerOptions
-from agentapi.events import EventHub
-from agentapi.pidfile import PidFile, PidFileError
+from agentapi.cli.config import ServerOptions
 from agentapi.server.app import AppConfig, create_app
-from agentapi.session import Session, SessionConfig
-from agentapi.state import StateKeeper
-from agentapi.terminal import AgentStartError
-from agentapi.uploads import UploadStore
+from agentapi.server.uploads import UploadStore
+from agentapi.session.hub import EventHub
+from agentapi.session.keeper import StateKeeper
+from agentapi.session.pidfile import PidFile, PidFileError
+from agentapi.session.session import Session, SessionConfig
+from agentapi.terminal.pty import AgentStartError
 
 log = logging.getLogger("agentapi")
 

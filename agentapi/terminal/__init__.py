@@ -1,0 +1,1 @@
+"""The agent's terminal: a child process under a PTY and the emulator that reads its screen."""
