@@ -20,8 +20,14 @@ DEMO = [sys.executable, "-m", "agentapi.demo_agent"]
 
 
 class Daemon:
-    def __init__(self, tmp: Path, agent: list[str], flags: list[str], env: dict[str, str],
-                 stdin: bytes | None) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        agent: list[str],
+        flags: list[str],
+        env: dict[str, str],
+        stdin: bytes | None,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp / f"daemon-{self.port}.log"
@@ -31,8 +37,17 @@ class Daemon:
             if key.startswith("AGENTAPI_") and key not in env and key != "AGENTAPI_LOG_LEVEL":
                 del full_env[key]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "agentapi", "server", "--port", str(self.port), *flags,
-             "--", *agent],
+            [
+                sys.executable,
+                "-m",
+                "agentapi",
+                "server",
+                "--port",
+                str(self.port),
+                *flags,
+                "--",
+                *agent,
+            ],
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -126,11 +141,16 @@ class Daemon:
 def start_daemon(tmp_path: Path) -> Iterator:
     started: list[Daemon] = []
 
-    def start(agent: list[str] | None = None, flags: list[str] | None = None,
-              env: dict[str, str] | None = None, stdin: bytes | None = None,
-              think: float = 0.2) -> Daemon:
-        daemon = Daemon(tmp_path, agent or [*DEMO, "--think", str(think)], flags or [],
-                        env or {}, stdin)
+    def start(
+        agent: list[str] | None = None,
+        flags: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        stdin: bytes | None = None,
+        think: float = 0.2,
+    ) -> Daemon:
+        daemon = Daemon(
+            tmp_path, agent or [*DEMO, "--think", str(think)], flags or [], env or {}, stdin
+        )
         started.append(daemon)
         return daemon
 

@@ -101,7 +101,9 @@ def test_print_openapi_matches_the_served_document(demo):
 
     out = subprocess.run(
         [sys.executable, "-m", "agentapi", "server", "--print-openapi"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert json.loads(out) == demo.http.get("/openapi.json").json()
 

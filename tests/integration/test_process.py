@@ -59,10 +59,13 @@ def test_sigterm_while_an_event_stream_is_open(demo):
 
 
 def test_agent_that_ignores_sigint_and_sigterm_is_killed(start_daemon):
-    stubborn = [sys.executable, "-c",
-                "import signal,time;"
-                "[signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)];"
-                "print('stubborn ready', flush=True); time.sleep(600)"]
+    stubborn = [
+        sys.executable,
+        "-c",
+        "import signal,time;"
+        "[signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)];"
+        "print('stubborn ready', flush=True); time.sleep(600)",
+    ]
     daemon = start_daemon(agent=stubborn)
     daemon.wait_listening()
     daemon.wait_status("stable")
@@ -94,9 +97,11 @@ def test_missing_agent_command_is_a_clear_error(start_daemon):
 
 
 def test_grandchildren_are_cleaned_up(start_daemon):
-    script = ("import subprocess,time;"
-              "subprocess.Popen(['sleep','600']);"
-              "print('spawned', flush=True); time.sleep(600)")
+    script = (
+        "import subprocess,time;"
+        "subprocess.Popen(['sleep','600']);"
+        "print('spawned', flush=True); time.sleep(600)"
+    )
     daemon = start_daemon(agent=[sys.executable, "-c", script])
     daemon.wait_listening()
     daemon.wait_status("stable")
@@ -111,7 +116,10 @@ def test_grandchildren_are_cleaned_up(start_daemon):
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "agentapi", *args],
-        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
         env={**os.environ, **(env or {})},
     )
 

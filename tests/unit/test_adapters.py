@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -83,8 +84,8 @@ def test_adapter_file_overrides_a_built_in(tmp_path):
         'name = "claude"\n'
         'description = "patched Claude"\n'
         'aliases = ["cc"]\n'
-        "[reply]\n"
-        "input_prompt = '^»'\n",
+        "[input_box]\n"
+        "prompt = '^»'\n",
         encoding="utf-8",
     )
     registry = default_registry([spec])
@@ -121,14 +122,16 @@ def _load(tmp_path: Path, text: str) -> tuple[Path, AdapterError]:
         ('name = "x"\ncolour = "blue"\n', "unknown key(s) in the top level: colour"),
         ('name = "x"\n[reply]\nechos = true\n', "unknown key(s) in [reply]: echos"),
         ('name = "x"\n[input]\npaste = true\n', "unknown key(s) in [input]: paste"),
-        ("name = \"x\"\n[reply]\ninput_prompt = '(['\n", "reply.input_prompt is not a valid"),
-        ("name = \"x\"\n[reply]\ndrop_lines = ['ok', '(']\n", "reply.drop_lines[1] is not a"),
+        ("name = \"x\"\n[input_box]\nprompt = '(['\n", "input_box.prompt is not a valid"),
+        ("name = \"x\"\n[input_box]\nabove = ['ok', '(']\n", "input_box.above[1] is not a"),
         ('name = "x"\n[[noise]]\nstart = "["\n', "noise[0].start is not a valid"),
         ('name = "x"\n[[noise]]\nend = "x"\n', "noise[0] needs at least a 'start'"),
         ('name = "x"\n[[noise]]\nstart = "a"\nfinish = "b"\n', "unknown key(s) in noise[0]"),
         ('description = "no name"\n', "name must be"),
         ('name = "Has Spaces"\n', "name must be"),
-        ('name = "x"\n[ready]\npatterns = "(?P<"\n', "ready.patterns[0] is not a valid"),
+        ('name = "x"\n[input_box]\nready = "(?P<"\n', "input_box.ready[0] is not a valid"),
+        ('name = "x"\n[ready]\npatterns = []\n', "unknown key(s) in the top level: ready"),
+        ('name = "x"\n[input_box]\nsearch_lines = 0\n', "input_box.search_lines must be"),
         ('name = "x"\n[reply]\nhook = "no_colon"\n', "reply.hook must look like"),
         ('name = "x"\n[input]\ntype_first_settle_ms = "50"\n', "type_first_settle_ms must be a"),
         ('name = "x"\n[reply]\nskip_header_lines = -1\n', "must not be negative"),
@@ -157,7 +160,8 @@ def test_bad_adapter_file_on_the_command_line_is_a_usage_error(tmp_path, capsys)
 
 def test_hook_gets_the_cleaned_text_and_the_user_input():
     # operator.add(text, user_input) shows what the hook is given.
-    adapter = adapter_from_spec({"name": "hooked", "reply": {"hook": "operator:add"}}, "inline")
+    spec = {"name": "hooked", "input_box": {"prompt": "^>"}, "reply": {"hook": "operator:add"}}
+    adapter = adapter_from_spec(spec, "inline")
     assert adapter.format_message("> hi\nhello\n>", "hi") == ("hellohi", [])
 
 
@@ -215,19 +219,22 @@ def test_an_adapter_without_ready_patterns_is_always_ready(registry):
 # -- engine rules -----------------------------------------------------------------------
 
 
-def _adapter(**reply):
-    spec = {"name": "t", "reply": reply}
+def _adapter(box=None, **reply):
+    spec = {"name": "t", "reply": reply, "input_box": box or {}}
     return adapter_from_spec(spec, "test")
 
 
+GENERIC_BOX = {"prompt": r"^\s*[>❯›]", "rule": r"^\s*[─━═]{8,}\s*$"}
+
+
 def test_input_box_is_found_across_blank_rows_of_a_tall_screen():
-    adapter = _adapter(cut_from_bottom=["^›"], input_box_search_lines=3)
+    adapter = _adapter({"edge": "^›", "search_lines": 3})
     screen = "• answer\n" + "\n" * 500 + "› Ask me anything\n\n  footer"
     assert adapter.format_message(screen, "")[0] == "• answer"
 
 
 def test_trailing_chrome_above_the_input_box_is_cut():
-    adapter = _adapter(trailing_chrome=[r"\? for shortcuts", "^Tip:"])
+    adapter = _adapter({**GENERIC_BOX, "above": [r"\? for shortcuts", "^Tip:"]})
     rule = "─" * 20
     screen = f"answer\n\nTip: use /help\n   ? for shortcuts\n{rule}\n> \n{rule}"
     assert adapter.format_message(screen, "")[0] == "answer"
@@ -285,7 +292,7 @@ def test_an_unreported_block_is_cut_silently():
 
 def test_trailing_chrome_stops_at_a_blank_line():
     # A reply drawn in the same style as the box (an error in a "┃" block) is kept.
-    adapter = _adapter(cut_from_bottom=[r"^\s*╹▀"], trailing_chrome=[r"^\s*┃"], unframe=r"^\s*┃")
+    adapter = _adapter({"edge": r"^\s*╹▀", "above": [r"^\s*┃"]}, unframe=r"^\s*┃")
     section = "  ┃\n  ┃  Error: no model\n  ┃\n\n\n  ┃\n  ┃  Build · model\n  ╹▀▀▀▀▀▀▀▀\n  footer"
     assert adapter.format_message(section, "")[0] == "     Error: no model"
 
@@ -303,4 +310,14 @@ def test_a_block_can_run_on_past_its_end_line():
     assert adapter.format_message(section, "") == (
         "• Done.",
         ["• Called x()\n  └ Thanks\n    + Show details"],
+    )
+
+
+def test_the_spec_reference_in_the_adapters_readme_is_a_valid_spec():
+    readme = (Path(__file__).parents[2] / "adapters" / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    adapter = adapter_from_spec(tomllib.loads(block), "adapters/README.md")
+    assert adapter.name == "my-agent"
+    assert adapter.format_message("> hello\n● hi there\n" + "─" * 20 + "\n> ", "hello")[0] == (
+        "● hi there"
     )

@@ -2,7 +2,7 @@
 
 import pytest
 
-from agentapi.adapters import default_registry
+from agentapi.adapters import Adapter, default_registry
 from agentapi.conversation import (
     Conversation,
     MessageUpdated,
@@ -20,6 +20,14 @@ START = f"✻ Welcome to the agent\n\n{BOX}"
 
 def generic():
     return default_registry().lookup("custom")
+
+
+def boxed():
+    """The generic rules, but ready only once the generic input box is on screen."""
+    spec = generic().spec
+    return Adapter(
+        spec.model_copy(update={"input_box": spec.input_box.model_copy(update={"ready": None})})
+    )
 
 
 class Clock:
@@ -184,7 +192,7 @@ def test_wrapped_echo_of_a_long_message_is_removed():
     conv, clock = started()
     text = "word " * 30
     conv.begin_send(text.strip(), clock())
-    echo = ("❯ " + text.strip())
+    echo = "❯ " + text.strip()
     wrapped = [echo[i : i + 40] for i in range(0, len(echo), 40)]
     screen = "\n".join(["✻ Welcome to the agent", "", *wrapped, "", "● ok", "", BOX])
     conv.on_screen(screen, clock(10))
@@ -267,11 +275,9 @@ SAVED = (
 )
 
 
-def restoring(prompt: str = "", saved_prompt: str = "", sent: bool = False, ready=None):
+def restoring(prompt: str = "", saved_prompt: str = "", sent: bool = False, boxed_only=False):
     clock = Clock()
-    formatter = generic()
-    if ready is not None:
-        formatter.ready = ready
+    formatter = boxed() if boxed_only else generic()
     conv = Conversation(formatter, clock(), initial_prompt=prompt)
     conv.schedule_restore(SavedTranscript(SAVED, saved_prompt, sent))
     return conv, clock
@@ -288,9 +294,7 @@ def test_restore_waits_for_a_ready_agent_and_keeps_ids_contents_times():
 
 
 def test_restore_is_not_applied_to_a_loading_screen():
-    import re
-
-    conv, clock = restoring(ready=(re.compile("❯"),))
+    conv, clock = restoring(boxed_only=True)
     conv.on_screen("Loading…", clock(10))
     conv.tick(clock(5000))
     assert conv.restore_pending and conv.status is Status.RUNNING
@@ -339,14 +343,10 @@ def test_initial_prompt_after_restore(prompt, saved_prompt, sent, expected_due):
 
 
 def test_readiness_overdue_is_reported_once_when_the_prompt_cannot_be_typed():
-    import re
-
     from agentapi.conversation import ReadinessOverdue
 
     clock = Clock()
-    formatter = generic()
-    formatter.ready = (re.compile("❯"),)
-    conv = Conversation(formatter, clock(), initial_prompt="x", ready_warning_ms=30_000)
+    conv = Conversation(boxed(), clock(), initial_prompt="x", ready_warning_ms=30_000)
     conv.on_screen("Do you trust this folder? (y/n)", clock(10))
     assert conv.tick(clock(2000)) == []
     deadline = conv.next_deadline_ms(clock())
