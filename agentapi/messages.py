@@ -1,18 +1,336 @@
-"""The transcript's vocabulary: roles and messages, shared by every layer."""
+"""The one vocabulary: statuses, roles, messages, events and problem documents.
 
+Every shape that crosses a boundary is defined here, once: the conversation builds
+``Message`` records, the HTTP handlers and the event hub serialise these models,
+the OpenAPI document is generated from them, the client parses answers with them,
+and the state file reads and writes the same times. The schema names are the
+original daemon's, so its clients find what they expect.
+
+Times on the wire are RFC 3339 with the daemon's UTC offset and at most microsecond
+precision, trailing zeros trimmed, as Go writes them: ``2026-12-02T10:05:44.5Z``.
+"""
+
+from __future__ import annotations
+
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
+
+# -- the words ---------------------------------------------------------------------------------
 
 
-class Role(StrEnum):
-    USER = "user"
+class AgentStatus(StrEnum):
+    RUNNING = "running"
+    STABLE = "stable"
+
+
+class ConversationRole(StrEnum):
     AGENT = "agent"
+    USER = "user"
+
+
+# The conversation's own name for it.
+Role = ConversationRole
+
+
+class MessageType(StrEnum):
+    RAW = "raw"
+    USER = "user"
+
+
+class ErrorLevel(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Transport(StrEnum):
+    ACP = "acp"
+    PTY = "pty"
+
+
+class EventName(StrEnum):
+    MESSAGE_UPDATE = "message_update"
+    STATUS_CHANGE = "status_change"
+    AGENT_ERROR = "agent_error"
+    SCREEN = "screen"
+
+
+# -- times -------------------------------------------------------------------------------------
+
+_RFC3339 = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt](?P<clock>\d{2}:\d{2}:\d{2})"
+    r"(?:\.(?P<frac>\d{1,9}))?(?P<zone>[Zz]|[+-]\d{2}:\d{2})"
+)
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """Parse an RFC 3339 time with an offset, including Go's nanosecond fractions.
+
+    Digits past microseconds are dropped (truncated, so a time never moves forward).
+    """
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not an RFC 3339 time with a time-zone offset")
+    frac = (match["frac"] or "")[:6].ljust(6, "0")
+    zone = match["zone"]
+    offset = "+00:00" if zone in ("Z", "z") else zone
+    try:
+        return datetime.fromisoformat(f"{match['date']}T{match['clock']}.{frac}{offset}")
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a valid time: {exc}") from None
+
+
+def format_rfc3339(moment: datetime) -> str:
+    """Format an aware time as Go's RFC3339Nano does (``Z`` for UTC, trimmed fraction)."""
+    offset = moment.utcoffset()
+    if offset is None:
+        raise ValueError(f"time {moment!r} has no time zone")
+    if offset % timedelta(minutes=1):
+        # RFC 3339 offsets have no seconds: such a zone is written as UTC instead.
+        moment, offset = moment.astimezone(UTC), timedelta(0)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}".rstrip("0")
+    if not offset:
+        return text + "Z"
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(offset) // timedelta(minutes=1)
+    return f"{text}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def wall_time(now_ms: float) -> datetime:
+    """The local, aware time for a wall-clock reading in milliseconds."""
+    return datetime.fromtimestamp(now_ms / 1000).astimezone()
+
+
+def _parse_time(value: object) -> object:
+    return parse_rfc3339(value) if isinstance(value, str) else value
+
+
+Timestamp = Annotated[
+    datetime,
+    BeforeValidator(_parse_time),
+    PlainSerializer(format_rfc3339, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+# -- wire models -------------------------------------------------------------------------------
+
+
+class WireModel(BaseModel):
+    """A body the daemon sends. Parsing ignores fields a newer daemon adds, so an old
+    client keeps working; the schema still says exactly what this daemon sends."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        frozen=True,
+        use_enum_values=False,
+        json_schema_extra={"additionalProperties": False},
+    )
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json(exclude_none=True).encode()
+
+
+class StatusResponseBody(WireModel):
+    status: AgentStatus = Field(
+        description="Current agent status. 'running' means that the agent is processing a "
+        "message, 'stable' means that the agent is idle and waiting for input."
+    )
+    agent_type: str = Field(
+        description="Type of the agent being used by the server, in the original daemon's "
+        "vocabulary ('custom' for any agent it does not know)."
+    )
+    transport: Transport = Field(description="Backend transport being used ('acp' or 'pty').")
+    adapter: str | None = Field(
+        default=None, description="Name of the adapter that reads the agent's screen."
+    )
+    agent_name: str | None = Field(
+        default=None, description="The agent's name as shown to people, e.g. 'Claude Code'."
+    )
+
+
+class Message(WireModel):
+    id: int = Field(
+        description="Unique identifier for the message. This identifier also represents the "
+        "order of the message in the conversation history."
+    )
+    content: str = Field(
+        description="Message content. The message is formatted as it appears in the agent's "
+        "terminal session, meaning that, by default, it consists of lines of text with 80 "
+        "characters per line."
+    )
+    role: ConversationRole = Field(description="Role of the message author")
+    time: Timestamp = Field(description="Timestamp of the message")
+
+
+class MessagesResponseBody(WireModel):
+    messages: list[Message] = Field(description="List of messages")
+
+
+class MessageRequestBody(BaseModel):
+    """What a client sends to ``POST /message``; unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    schema_url: str | None = Field(
+        default=None,
+        alias="$schema",
+        description="A URL to the JSON Schema for this object.",
+        json_schema_extra={"format": "uri", "readOnly": True},
+    )
+    content: str = Field(description="Message content", examples=["Hello, agent!"])
+    type: MessageType = Field(
+        description="A 'user' type message will be logged as a user message in the "
+        "conversation history and submitted to the agent. AgentAPI will wait until the agent "
+        "starts carrying out the task described in the message before responding. A 'raw' "
+        "type message will be written directly to the agent's terminal session as keystrokes "
+        "and will not be saved in the conversation history. 'raw' messages are useful for "
+        "sending escape sequences to the terminal."
+    )
+
+
+class MessageResponseBody(WireModel):
+    ok: bool = Field(
+        description="Indicates whether the message was sent successfully. For messages of "
+        "type 'user', success means detecting that the agent began executing the task "
+        "described. For messages of type 'raw', success means the keystrokes were sent to "
+        "the terminal."
+    )
+
+
+class UploadResponseBody(WireModel):
+    ok: bool = Field(description="Indicates whether the files were uploaded successfully.")
+    filePath: str = Field(description="Path of the file")
+
+
+class MessageUpdateBody(WireModel):
+    id: int = Field(
+        description="Unique identifier for the message. This identifier also represents the "
+        "order of the message in the conversation history."
+    )
+    role: ConversationRole = Field(description="Role of the message author")
+    message: str = Field(description="Message content.")
+    time: Timestamp = Field(description="Timestamp of the message")
+
+    @classmethod
+    def of(cls, message: Message) -> MessageUpdateBody:
+        return cls(id=message.id, role=message.role, message=message.content, time=message.time)
+
+
+class StatusChangeBody(WireModel):
+    status: AgentStatus = Field(description="Agent status")
+    agent_type: str = Field(description="Type of the agent being used by the server.")
+    adapter: str | None = Field(
+        default=None, description="Name of the adapter that reads the agent's screen."
+    )
+    agent_name: str | None = Field(default=None, description="The agent's name as shown to people.")
+
+
+class ErrorBody(WireModel):
+    message: str = Field(description="Error message")
+    level: ErrorLevel = Field(description="Error level")
+    time: Timestamp = Field(description="Timestamp when the error occurred")
+
+
+class ScreenUpdateBody(WireModel):
+    screen: str = Field(description="The agent's whole terminal screen as text.")
+
+
+class ErrorDetail(WireModel):
+    location: str | None = Field(
+        default=None,
+        description="Where the error occurred, e.g. 'body.items[3].tags' or 'path.thing-id'",
+    )
+    message: str | None = Field(default=None, description="Error message text")
+    value: Any = Field(default=None, description="The value at the given location")
+
+
+class ErrorModel(WireModel):
+    """An RFC 9457 problem document: every error the API answers looks like this."""
+
+    type: str = Field(
+        default="about:blank",
+        description="A URI reference to human-readable documentation for the error.",
+    )
+    title: str | None = Field(
+        default=None,
+        description="A short, human-readable summary of the problem type. This value should "
+        "not change between occurrences of the error.",
+    )
+    status: int | None = Field(default=None, description="HTTP status code")
+    detail: str | None = Field(
+        default=None,
+        description="A human-readable explanation specific to this occurrence of the problem.",
+    )
+    instance: str | None = Field(
+        default=None,
+        description="A URI reference that identifies the specific occurrence of the problem.",
+    )
+    errors: list[ErrorDetail] | None = Field(
+        default=None, description="Optional list of individual error details"
+    )
+
+
+# The bodies each event carries, by event name.
+EVENT_BODIES: dict[EventName, type[WireModel]] = {
+    EventName.MESSAGE_UPDATE: MessageUpdateBody,
+    EventName.STATUS_CHANGE: StatusChangeBody,
+    EventName.AGENT_ERROR: ErrorBody,
+    EventName.SCREEN: ScreenUpdateBody,
+}
+
+# Every model named in the OpenAPI document.
+SCHEMA_MODELS: list[type[BaseModel]] = [
+    StatusResponseBody,
+    Message,
+    MessagesResponseBody,
+    MessageRequestBody,
+    MessageResponseBody,
+    UploadResponseBody,
+    MessageUpdateBody,
+    StatusChangeBody,
+    ErrorBody,
+    ScreenUpdateBody,
+    ErrorDetail,
+    ErrorModel,
+]
 
 
 @dataclass(frozen=True, slots=True)
-class Message:
-    id: int
-    role: Role
-    content: str
-    time: datetime  # timezone-aware
+class AgentIdentity:
+    """Who the agent is, as every status answer and status event says it."""
+
+    agent_type: str
+    adapter: str
+    agent_name: str
+    transport: Transport = Transport.PTY
+
+    def status_body(self, status: AgentStatus) -> StatusResponseBody:
+        return StatusResponseBody(
+            status=status,
+            agent_type=self.agent_type,
+            transport=self.transport,
+            adapter=self.adapter,
+            agent_name=self.agent_name,
+        )
+
+    def status_change(self, status: AgentStatus) -> StatusChangeBody:
+        return StatusChangeBody(
+            status=status,
+            agent_type=self.agent_type,
+            adapter=self.adapter,
+            agent_name=self.agent_name,
+        )

@@ -24,5 +24,10 @@ if [ "${AGENTAPI_SKIP_AGENT_INSTALL:-}" != "1" ] && [ -x scripts/install-agents.
   scripts/install-agents.sh ${AGENTAPI_TEST_AGENTS:-} || echo "agent install failed: end-to-end tests will be skipped"
 fi
 
+# Style and types are part of the suite: a change that breaks them fails here, not in review.
+.venv/bin/ruff check agentapi tests benchmarks scripts
+.venv/bin/ruff format --check agentapi tests benchmarks scripts
+.venv/bin/mypy
+
 # Most tests wait on real agents and real timers, not on the CPU: two workers halve the time.
 exec .venv/bin/python -m pytest -n "${AGENTAPI_TEST_WORKERS:-2}" "$@"

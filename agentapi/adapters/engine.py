@@ -288,4 +288,4 @@ def _load_hook(source: str, ref: str) -> Hook:
         raise AdapterError(f"{source}: cannot load hook {ref!r}: {exc}") from None
     if not callable(func):
         raise AdapterError(f"{source}: hook {ref!r} is not callable")
-    return func  # type: ignore[no-any-return]
+    return func

@@ -11,15 +11,15 @@ accept ``--flag``, ``--flag=true`` and ``--flag=false``.
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
-from agentapi.server.security import (
+from agentapi.errors import UsageError
+from agentapi.hosts import (
     DEFAULT_ALLOWED_HOSTS,
     DEFAULT_ALLOWED_ORIGINS,
-    SecurityConfigError,
     parse_allowed_hosts,
     parse_allowed_origins,
 )
@@ -27,9 +27,7 @@ from agentapi.server.security import (
 DEFAULT_PORT = 3284
 MIN_TERM_SIZE = 10
 
-
-class UsageError(Exception):
-    """A mistake on the command line; printed as one line, exit code 2."""
+__all__ = ["FLAGS", "ServerOptions", "UsageError", "parse_server_args", "server_help"]
 
 
 @dataclass
@@ -52,11 +50,19 @@ class ServerOptions:
     adapter_files: list[Path] = field(default_factory=list)
 
 
+class Kind(Enum):
+    TEXT = "text"
+    NUMBER = "number"
+    BOOL = "bool"
+    LIST = "list"  # comma-separated in a flag, space-separated in a variable
+    PATHS = "paths"  # a repeatable flag; space-separated in a variable
+
+
 @dataclass(frozen=True)
-class _Flag:
+class Flag:
     long: str
     short: str | None
-    kind: str  # "str", "int", "bool", "list", "paths"
+    kind: Kind
     help: str
 
     @property
@@ -68,24 +74,32 @@ class _Flag:
         return "AGENTAPI_" + self.dest.upper()
 
 
-FLAGS: tuple[_Flag, ...] = (
-    _Flag("type", "t", "str", "agent type (guessed from the agent command if not given)"),
-    _Flag("port", "p", "int", f"HTTP port (default {DEFAULT_PORT})"),
-    _Flag("print-openapi", "P", "bool", "print the OpenAPI document and exit"),
-    _Flag("chat-base-path", "c", "str", "base path of the chat page (default /chat)"),
-    _Flag("term-width", "W", "int", "terminal width (default 80, at least 10)"),
-    _Flag("term-height", "H", "int", "terminal height (default 1000, at least 10)"),
-    _Flag("allowed-hosts", "a", "list", "allowed Host header names, or *"),
-    _Flag("allowed-origins", "o", "list", "allowed CORS origins, or *"),
-    _Flag("initial-prompt", "I", "str", "prompt typed once the agent is ready (default: stdin)"),
-    _Flag("state-file", "s", "str", "file to save and restore the conversation"),
-    _Flag("load-state", None, "bool", "restore the conversation (default: with --state-file)"),
-    _Flag("save-state", None, "bool", "save the conversation (default: with --state-file)"),
-    _Flag("pid-file", None, "str", "write the daemon's PID to this file"),
-    _Flag("experimental-acp", None, "bool", "talk to the agent over the Agent Client Protocol"),
-    _Flag("adapter", None, "paths", "load an adapter spec file (may be repeated)"),
+FLAGS: tuple[Flag, ...] = (
+    Flag("type", "t", Kind.TEXT, "agent type (guessed from the agent command if not given)"),
+    Flag("port", "p", Kind.NUMBER, f"HTTP port (default {DEFAULT_PORT})"),
+    Flag("print-openapi", "P", Kind.BOOL, "print the OpenAPI document and exit"),
+    Flag("chat-base-path", "c", Kind.TEXT, "base path of the chat page (default /chat)"),
+    Flag("term-width", "W", Kind.NUMBER, "terminal width (default 80, at least 10)"),
+    Flag("term-height", "H", Kind.NUMBER, "terminal height (default 1000, at least 10)"),
+    Flag("allowed-hosts", "a", Kind.LIST, "allowed Host header names, or *"),
+    Flag("allowed-origins", "o", Kind.LIST, "allowed CORS origins, or *"),
+    Flag("initial-prompt", "I", Kind.TEXT, "prompt typed once the agent is ready (default: stdin)"),
+    Flag("state-file", "s", Kind.TEXT, "file to save and restore the conversation"),
+    Flag("load-state", None, Kind.BOOL, "restore the conversation (default: with --state-file)"),
+    Flag("save-state", None, Kind.BOOL, "save the conversation (default: with --state-file)"),
+    Flag("pid-file", None, Kind.TEXT, "write the daemon's PID to this file"),
+    Flag("experimental-acp", None, Kind.BOOL, "talk to the agent over the Agent Client Protocol"),
+    Flag("adapter", None, Kind.PATHS, "load an adapter spec file (may be repeated)"),
 )
 _BY_LONG = {f.long: f for f in FLAGS}
+
+
+@dataclass(frozen=True)
+class Given:
+    """A value as given, and where: the flag or the variable, for error messages."""
+
+    value: str | list[str]
+    source: str
 
 
 class _Parser(argparse.ArgumentParser):
@@ -106,9 +120,9 @@ def _build_parser() -> _Parser:
     parser = _Parser(prog="agentapi server", add_help=True, allow_abbrev=False)
     for flag in FLAGS:
         names = [f"--{flag.long}"] + ([f"-{flag.short}"] if flag.short else [])
-        if flag.kind == "bool":
+        if flag.kind is Kind.BOOL:
             parser.add_argument(*names, dest=flag.dest, action="store_const", const="true")
-        elif flag.kind == "paths":
+        elif flag.kind is Kind.PATHS:
             parser.add_argument(*names, dest=flag.dest, action="append", help=flag.help)
         else:
             parser.add_argument(*names, dest=flag.dest, help=flag.help)
@@ -124,11 +138,22 @@ def _split_bool_assignments(tokens: list[str]) -> tuple[list[str], dict[str, str
         if token.startswith("--") and "=" in token:
             name, value = token[2:].split("=", 1)
             flag = _BY_LONG.get(name)
-            if flag is not None and flag.kind == "bool":
+            if flag is not None and flag.kind is Kind.BOOL:
                 values[flag.dest] = value
                 continue
         rest.append(token)
     return rest, values
+
+
+def _from_flag(flag: Flag, value: str | list[str]) -> Given:
+    if flag.kind is Kind.LIST and isinstance(value, str):
+        value = value.split(",")
+    return Given(value, f"--{flag.long}")
+
+
+def _from_env(flag: Flag, text: str) -> Given:
+    value: str | list[str] = text.split() if flag.kind in (Kind.LIST, Kind.PATHS) else text
+    return Given(value, flag.env)
 
 
 def parse_server_args(argv: Sequence[str], environ: Mapping[str, str]) -> ServerOptions:
@@ -140,80 +165,75 @@ def parse_server_args(argv: Sequence[str], environ: Mapping[str, str]) -> Server
         ours, agent_tail = tokens, []
     ours, bool_values = _split_bool_assignments(ours)
     namespace = _build_parser().parse_intermixed_args(ours)
-    raw: dict[str, object] = {}
+    given: dict[str, Given] = {}
     for flag in FLAGS:
-        value = getattr(namespace, flag.dest)
-        if flag.dest in bool_values:
-            value = bool_values[flag.dest]
-        if value is None:
-            env_value = environ.get(flag.env, "")
-            if env_value.strip():
-                value = env_value if flag.kind not in ("list", "paths") else env_value.split()
-                raw[flag.dest] = (value, "env")
-                continue
+        value = bool_values.get(flag.dest, getattr(namespace, flag.dest))
         if value is not None:
-            if flag.kind == "list" and isinstance(value, str):
-                value = value.split(",")
-            raw[flag.dest] = (value, "flag")
-    return _build_options(list(namespace.agent) + agent_tail, raw)
+            given[flag.dest] = _from_flag(flag, value)
+        elif environ.get(flag.env, "").strip():
+            given[flag.dest] = _from_env(flag, environ[flag.env])
+    return _build_options(list(namespace.agent) + agent_tail, _Values(given))
 
 
-def _describe(dest: str, source: str) -> str:
-    flag = next(f for f in FLAGS if f.dest == dest)
-    return f"--{flag.long}" if source == "flag" else flag.env
+class _Values:
+    """Typed reads of what was given; every bad value is a UsageError naming its source."""
+
+    def __init__(self, given: dict[str, Given]) -> None:
+        self._given = given
+
+    def text(self, dest: str, default: str = "") -> str:
+        given = self._given.get(dest)
+        return default if given is None else str(given.value)
+
+    def number(self, dest: str, default: int) -> int:
+        given = self._given.get(dest)
+        if given is None:
+            return default
+        try:
+            return int(str(given.value).strip())
+        except ValueError:
+            raise UsageError(
+                f"invalid value {given.value!r} for {given.source}: expected a whole number"
+            ) from None
+
+    def boolean(self, dest: str) -> bool | None:
+        given = self._given.get(dest)
+        return None if given is None else parse_bool(str(given.value), given.source)
+
+    def items(self, dest: str) -> list[str] | None:
+        given = self._given.get(dest)
+        if given is None:
+            return None
+        return [given.value] if isinstance(given.value, str) else list(given.value)
+
+    def path(self, dest: str) -> Path | None:
+        text = self.text(dest)
+        return Path(text) if text else None
 
 
-def _int(raw: dict[str, object], dest: str, default: int) -> int:
-    if dest not in raw:
-        return default
-    value, source = raw[dest]  # type: ignore[misc]
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise UsageError(
-            f"invalid value {value!r} for {_describe(dest, source)}: expected a whole number"
-        ) from None
-
-
-def _bool(raw: dict[str, object], dest: str) -> bool | None:
-    if dest not in raw:
-        return None
-    value, source = raw[dest]  # type: ignore[misc]
-    return parse_bool(str(value), _describe(dest, source))
-
-
-def _str(raw: dict[str, object], dest: str, default: str) -> str:
-    if dest not in raw:
-        return default
-    value, _ = raw[dest]  # type: ignore[misc]
-    return str(value)
-
-
-def _build_options(agent: list[str], raw: dict[str, object]) -> ServerOptions:
+def _build_options(agent: list[str], values: _Values) -> ServerOptions:
     opts = ServerOptions(agent=agent)
-    opts.agent_type = _str(raw, "type", "") or None
-    opts.port = _int(raw, "port", DEFAULT_PORT)
+    opts.agent_type = values.text("type") or None
+    opts.port = values.number("port", DEFAULT_PORT)
     if not 0 <= opts.port <= 65535:
         raise UsageError(f"invalid port {opts.port}: must be between 0 and 65535")
-    opts.print_openapi = bool(_bool(raw, "print_openapi"))
-    opts.chat_base_path = _str(raw, "chat_base_path", "/chat") or "/chat"
-    opts.term_width = _int(raw, "term_width", 80)
-    opts.term_height = _int(raw, "term_height", 1000)
+    opts.print_openapi = bool(values.boolean("print_openapi"))
+    opts.chat_base_path = values.text("chat_base_path") or "/chat"
+    opts.term_width = values.number("term_width", 80)
+    opts.term_height = values.number("term_height", 1000)
     for name, size in (("--term-width", opts.term_width), ("--term-height", opts.term_height)):
         if size < MIN_TERM_SIZE:
             raise UsageError(f"{name} must be at least {MIN_TERM_SIZE}, got {size}")
-    try:
-        if "allowed_hosts" in raw:
-            opts.allowed_hosts = parse_allowed_hosts(list(raw["allowed_hosts"][0]))  # type: ignore[index]
-        if "allowed_origins" in raw:
-            opts.allowed_origins = parse_allowed_origins(list(raw["allowed_origins"][0]))  # type: ignore[index]
-    except SecurityConfigError as exc:
-        raise UsageError(str(exc)) from None
-    opts.initial_prompt = _str(raw, "initial_prompt", "")
-    state_file = _str(raw, "state_file", "")
-    opts.state_file = Path(state_file) if state_file else None
-    load_state = _bool(raw, "load_state")
-    save_state = _bool(raw, "save_state")
+    hosts = values.items("allowed_hosts")
+    if hosts is not None:
+        opts.allowed_hosts = parse_allowed_hosts(hosts)
+    origins = values.items("allowed_origins")
+    if origins is not None:
+        opts.allowed_origins = parse_allowed_origins(origins)
+    opts.initial_prompt = values.text("initial_prompt")
+    opts.state_file = values.path("state_file")
+    load_state = values.boolean("load_state")
+    save_state = values.boolean("save_state")
     if opts.state_file is None:
         if load_state:
             raise UsageError("--load-state requires --state-file")
@@ -221,11 +241,9 @@ def _build_options(agent: list[str], raw: dict[str, object]) -> ServerOptions:
             raise UsageError("--save-state requires --state-file")
     opts.load_state = load_state if load_state is not None else opts.state_file is not None
     opts.save_state = save_state if save_state is not None else opts.state_file is not None
-    pid_file = _str(raw, "pid_file", "")
-    opts.pid_file = Path(pid_file) if pid_file else None
-    opts.experimental_acp = bool(_bool(raw, "experimental_acp"))
-    if "adapter" in raw:
-        opts.adapter_files = [Path(p) for p in raw["adapter"][0]]  # type: ignore[index]
+    opts.pid_file = values.path("pid_file")
+    opts.experimental_acp = bool(values.boolean("experimental_acp"))
+    opts.adapter_files = [Path(p) for p in values.items("adapter") or []]
     if opts.experimental_acp and opts.print_openapi:
         raise UsageError("--experimental-acp cannot be combined with --print-openapi")
     if opts.experimental_acp and opts.state_file is not None:
@@ -237,7 +255,3 @@ def _build_options(agent: list[str], raw: dict[str, object]) -> ServerOptions:
 
 def server_help() -> str:
     return _build_parser().format_help()
-
-
-def environment() -> Mapping[str, str]:
-    return os.environ

@@ -19,22 +19,20 @@ import uvicorn
 
 from agentapi.adapters import Adapter
 from agentapi.cli.config import ServerOptions
+from agentapi.errors import StartupError
+from agentapi.messages import AgentIdentity, Transport
 from agentapi.server.app import AppConfig, create_app
 from agentapi.server.uploads import UploadStore
 from agentapi.session.hub import EventHub
-from agentapi.session.keeper import StateKeeper
-from agentapi.session.pidfile import PidFile, PidFileError
-from agentapi.session.session import Session, SessionConfig
-from agentapi.terminal.pty import AgentStartError
+from agentapi.session.pidfile import PidFile
+from agentapi.session.session import Session, SessionOptions
+from agentapi.session.statefile import StateKeeper
+from agentapi.terminal.pty import AgentTerminal
 
 log = logging.getLogger("agentapi")
 
 HTTP_STOP_GRACE_S = 5.0
 AGENT_STOP_GRACE_S = 5.0
-
-
-class StartupError(Exception):
-    """The daemon cannot start; printed as one line, exit code 1."""
 
 
 class _Server(uvicorn.Server):
@@ -97,16 +95,20 @@ class Daemon:
         self.opts = opts
         self.adapter = adapter
         self.agent_type = agent_type
-        self.hub = EventHub(agent_type)
+        self.hub = EventHub()
+        identity = AgentIdentity(
+            agent_type=agent_type,
+            adapter=adapter.name,
+            agent_name=adapter.display_name,
+            transport=Transport.PTY,
+        )
+        terminal = AgentTerminal(opts.agent, columns=opts.term_width, lines=opts.term_height)
         self.session = Session(
-            SessionConfig(
-                argv=opts.agent,
-                columns=opts.term_width,
-                lines=opts.term_height,
-                initial_prompt=opts.initial_prompt,
-            ),
+            terminal,
             adapter,
             self.hub,
+            identity,
+            SessionOptions(initial_prompt=opts.initial_prompt),
         )
         self.uploads = UploadStore()
         self.state: StateKeeper | None = None
@@ -140,10 +142,7 @@ class Daemon:
     async def run(self) -> int:
         pid_file: PidFile | None = None
         if self.opts.pid_file is not None:
-            try:
-                pid_file = PidFile.acquire(self.opts.pid_file)
-            except PidFileError as exc:
-                raise StartupError(str(exc)) from None
+            pid_file = PidFile.acquire(self.opts.pid_file)
             if pid_file.stale_pid:
                 log.warning("replaced a stale pid file naming process %d", pid_file.stale_pid)
             elif pid_file.stale_pid == 0:
@@ -160,7 +159,6 @@ class Daemon:
         app = create_app(
             self.session,
             AppConfig(
-                agent_type=self.agent_type,
                 allowed_hosts=self.opts.allowed_hosts,
                 allowed_origins=self.opts.allowed_origins,
                 chat_base_path=self.opts.chat_base_path,
@@ -185,11 +183,11 @@ class Daemon:
         serve_task = loop.create_task(server.serve(sockets=[sock]))
         try:
             self.session.start()
-        except AgentStartError as exc:
+        except StartupError:
             server.request_exit()
             await serve_task
             sock.close()
-            raise StartupError(str(exc)) from None
+            raise
         log.info("listening on port %d; agent type %s", self.opts.port, self.agent_type)
 
         exit_task = loop.create_task(self.session.wait_exit())
@@ -202,9 +200,8 @@ class Daemon:
             agent_code = exit_task.result()
             if agent_code != 0:
                 code = 1
-                screen = self.session.terminal.screen.text()
                 print(f"agent exited with code {agent_code}; its last screen:", file=sys.stderr)
-                print(screen, file=sys.stderr)
+                print(self.session.last_output, file=sys.stderr)
             else:
                 log.info("agent exited")
         elif serve_task in done and serve_task.exception() is not None:

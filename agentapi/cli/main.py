@@ -11,8 +11,9 @@ import sys
 from collections.abc import Sequence
 
 from agentapi import __version__
-from agentapi.adapters import AdapterError, default_registry
-from agentapi.cli.config import ServerOptions, UsageError, parse_server_args, server_help
+from agentapi.adapters import Adapter, default_registry
+from agentapi.cli.config import ServerOptions, parse_server_args, server_help
+from agentapi.errors import StartupError, UsageError
 
 USAGE = """usage: agentapi <command> [flags]
 
@@ -57,9 +58,7 @@ def run_server(argv: Sequence[str]) -> int:
     try:
         opts = parse_server_args(argv, os.environ)
         registry = default_registry(opts.adapter_files)
-    except UsageError as exc:
-        return _usage_error(str(exc))
-    except AdapterError as exc:
+    except UsageError as exc:  # adapter spec mistakes included
         return _usage_error(str(exc))
     if opts.print_openapi:
         from agentapi.server.openapi import build_openapi
@@ -80,11 +79,11 @@ def run_server(argv: Sequence[str]) -> int:
     return _run_daemon(opts, adapter.name, adapter)
 
 
-def _run_daemon(opts: ServerOptions, agent_type: str, adapter: object) -> int:
-    from agentapi.cli.daemon import Daemon, StartupError
+def _run_daemon(opts: ServerOptions, agent_type: str, adapter: Adapter) -> int:
+    from agentapi.cli.daemon import Daemon
 
     async def main() -> int:
-        daemon = Daemon(opts, adapter, agent_type)  # type: ignore[arg-type]
+        daemon = Daemon(opts, adapter, agent_type)
         return await daemon.run()
 
     try:

@@ -20,13 +20,25 @@ import os
 import re
 from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, TypeAlias, cast
+from typing import Any, TypeAlias, cast
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
+
+from agentapi import errors as daemon_errors
+from agentapi.errors import AgentApiError
+from agentapi.messages import (
+    EVENT_BODIES,
+    ErrorBody,
+    EventName,
+    Message,
+    MessageUpdateBody,
+    ScreenUpdateBody,
+    StatusChangeBody,
+    StatusResponseBody,
+)
 
 DEFAULT_URL = "http://localhost:3284"
 DEFAULT_TIMEOUT_S = 60.0
@@ -37,6 +49,7 @@ __all__ = [
     "AgentBusy",
     "AgentDidNotReact",
     "AgentError",
+    "AgentExited",
     "AsyncClient",
     "Client",
     "ConnectionFailed",
@@ -56,10 +69,6 @@ __all__ = [
 
 
 # -- errors ---------------------------------------------------------------------------------
-
-
-class AgentApiError(Exception):
-    """Base of every error this client raises."""
 
 
 class ConnectionFailed(AgentApiError):
@@ -87,65 +96,29 @@ class ProblemError(AgentApiError):
         self.errors = errors or []
 
 
-class AgentBusy(ProblemError):
+class AgentBusy(ProblemError, daemon_errors.AgentBusy):
     """409: the agent is running (or another message is being sent); retry once stable."""
 
 
-class AgentDidNotReact(ProblemError):
-    """5xx from sending a message: the agent exited, or never showed it started on it."""
+class AgentDidNotReact(ProblemError, daemon_errors.AgentDidNotReact):
+    """5xx from sending a message: the agent never showed it started on it."""
+
+
+class AgentExited(AgentDidNotReact, daemon_errors.AgentExited):
+    """503 from sending a message: the agent is not running."""
 
 
 # -- models ---------------------------------------------------------------------------------
 
-
-class _Model(BaseModel):
-    # A newer daemon may add fields; an old client must keep working.
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class Status(_Model):
-    status: Literal["running", "stable"]
-    agent_type: str
-    transport: str = "pty"
-
-
-class Message(_Model):
-    id: int
-    role: Literal["agent", "user"]
-    content: str
-    time: datetime
-
-
-class MessageUpdate(_Model):
-    id: int
-    role: Literal["agent", "user"]
-    message: str
-    time: datetime
-
-
-class StatusChange(_Model):
-    status: Literal["running", "stable"]
-    agent_type: str
-
-
-class AgentError(_Model):
-    message: str
-    level: Literal["error", "warning"]
-    time: datetime
-
-
-class ScreenUpdate(_Model):
-    screen: str
-
+# The daemon's own bodies, under the names a script reads best. Parsing ignores fields a
+# newer daemon adds, so an old client keeps working.
+Status = StatusResponseBody
+MessageUpdate = MessageUpdateBody
+StatusChange = StatusChangeBody
+AgentError = ErrorBody
+ScreenUpdate = ScreenUpdateBody
 
 Event: TypeAlias = MessageUpdate | StatusChange | AgentError | ScreenUpdate
-
-_EVENT_MODELS: dict[str, type[_Model]] = {
-    "message_update": MessageUpdate,
-    "status_change": StatusChange,
-    "agent_error": AgentError,
-    "screen": ScreenUpdate,
-}
 
 
 # -- Server-Sent Events ---------------------------------------------------------------------
@@ -236,8 +209,9 @@ class SSEParser:
 
 def parse_event(raw: SSEEvent) -> Event | None:
     """The typed event for a raw SSE event; None for a kind this client does not know."""
-    model = _EVENT_MODELS.get(raw.event)
-    if model is None:
+    try:
+        model = EVENT_BODIES[EventName(raw.event)]
+    except ValueError:
         return None
     try:
         return cast(Event, model.model_validate_json(raw.data))
@@ -490,6 +464,8 @@ def _problem(response: aiohttp.ClientResponse, body: bytes, path: str) -> Proble
             errors = [e for e in raw_errors if isinstance(e, dict)]
     if status == 409:
         return AgentBusy(status, title, detail, errors)
+    if status == 503 and path == "/message":
+        return AgentExited(status, title, detail, errors)
     if status >= 500 and path == "/message":
         return AgentDidNotReact(status, title, detail, errors)
     return ProblemError(status, title, detail, errors)

@@ -18,6 +18,7 @@ import termios
 import tty
 from collections.abc import Callable, Sequence
 from types import TracebackType
+from typing import Any
 
 from wcwidth import wcwidth
 
@@ -162,7 +163,7 @@ class UserTerminal:
     def __init__(self, in_fd: int = 0, out_fd: int = 1) -> None:
         self.in_fd = in_fd
         self.out_fd = out_fd
-        self._saved: list[object] | None = None
+        self._saved: list[Any] | None = None
 
     def __enter__(self) -> UserTerminal:
         self._saved = termios.tcgetattr(self.in_fd)

@@ -3,27 +3,21 @@
 from agentapi.conversation.machine import (
     Conversation,
     Event,
+    Formatter,
     MessageUpdated,
-    NotStable,
     ReadinessOverdue,
     SavedTranscript,
-    SendInProgress,
-    Status,
     StatusChanged,
     TranscriptRestored,
-    wall_time,
 )
 
 __all__ = [
     "Conversation",
     "Event",
+    "Formatter",
     "MessageUpdated",
-    "NotStable",
     "ReadinessOverdue",
     "SavedTranscript",
-    "SendInProgress",
-    "Status",
     "StatusChanged",
     "TranscriptRestored",
-    "wall_time",
 ]

@@ -21,12 +21,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 from typing import Protocol
 
 from agentapi.conversation.diff import new_section
-from agentapi.messages import Message, Role
+from agentapi.errors import AgentBusy
+from agentapi.messages import AgentStatus, Message, Role, wall_time
 
 log = logging.getLogger("agentapi.conversation")
 
@@ -34,13 +33,9 @@ DEFAULT_STABLE_MS = 2000
 DEFAULT_READY_WARNING_MS = 30_000
 
 
-class Status(StrEnum):
-    RUNNING = "running"
-    STABLE = "stable"
-
-
 class Formatter(Protocol):
-    skip_header_lines: int
+    @property
+    def skip_header_lines(self) -> int: ...
 
     def format_message(self, section: str, user_input: str) -> tuple[str, list[str]]: ...
 
@@ -49,9 +44,11 @@ class Formatter(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SavedTranscript:
-    messages: tuple[Message, ...]
-    initial_prompt: str
-    initial_prompt_sent: bool
+    """A conversation as the state file keeps it."""
+
+    messages: tuple[Message, ...] = ()
+    initial_prompt: str = ""
+    initial_prompt_sent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +63,7 @@ class MessageUpdated:
 
 @dataclass(frozen=True, slots=True)
 class StatusChanged:
-    status: Status
+    status: AgentStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,16 +78,8 @@ class ReadinessOverdue:
 Event = MessageUpdated | StatusChanged | TranscriptRestored | ReadinessOverdue
 
 
-class NotStable(Exception):
-    """A user message was offered while the agent is not waiting for input."""
-
-
-class SendInProgress(Exception):
-    """A user message was offered while another one is being typed."""
-
-
-def wall_time(now_ms: float) -> datetime:
-    return datetime.fromtimestamp(now_ms / 1000).astimezone()
+def _message(message_id: int, role: Role, content: str, now_ms: float) -> Message:
+    return Message(id=message_id, role=role, content=content, time=wall_time(now_ms))
 
 
 class Conversation:
@@ -111,13 +100,13 @@ class Conversation:
         self._seen_screen = False
         self._last_change_ms = now_ms
         self._baseline = ""
-        self._messages: list[Message] = [Message(0, Role.AGENT, "", wall_time(now_ms))]
+        self._messages: list[Message] = [_message(0, Role.AGENT, "", now_ms)]
         self._sending: str | None = None
         self._send_baseline = ""
         self._initial_prompt = initial_prompt
         self._initial_prompt_sent = not initial_prompt
         self._reported_noise: set[str] = set()
-        self._status = Status.RUNNING
+        self._status = AgentStatus.RUNNING
         self._pending_restore: SavedTranscript | None = None
         # After a restore, the agent's fresh screen must not overwrite the last reply.
         self._hold_last_reply = False
@@ -133,7 +122,7 @@ class Conversation:
         return self._screen
 
     @property
-    def status(self) -> Status:
+    def status(self) -> AgentStatus:
         return self._status
 
     @property
@@ -150,7 +139,7 @@ class Conversation:
 
     def next_deadline_ms(self, now_ms: float) -> float | None:
         """When the status (or the initial prompt) may next change with no new screen."""
-        if self._status is Status.STABLE or self._sending is not None:
+        if self._status is AgentStatus.STABLE or self._sending is not None:
             return None
         deadlines = [self._last_change_ms + self._stable_ms]
         if self._waiting_for_readiness() and not self._readiness_warned:
@@ -191,9 +180,11 @@ class Conversation:
     def begin_send(self, content: str, now_ms: float, *, initial: bool = False) -> list[Event]:
         """Start typing a user message; the reply baseline is the screen right now."""
         if self._sending is not None:
-            raise SendInProgress()
-        if not initial and self._status is not Status.STABLE:
-            raise NotStable()
+            raise AgentBusy("Another message is being sent to the agent.")
+        if not initial and self._status is not AgentStatus.STABLE:
+            raise AgentBusy(
+                "The agent is running; wait until its status is 'stable' to send a message."
+            )
         events: list[Event] = []
         self._update_agent_message(now_ms, events)
         self._sending = content
@@ -211,7 +202,7 @@ class Conversation:
         self._hold_last_reply = False
         if initial:
             self._initial_prompt_sent = True
-        message = Message(self._next_id(), Role.USER, content, wall_time(now_ms))
+        message = _message(self._next_id(), Role.USER, content, now_ms)
         self._messages.append(message)
         events: list[Event] = [MessageUpdated(message)]
         self._update_agent_message(now_ms, events)
@@ -254,12 +245,12 @@ class Conversation:
     def _agent_ready(self, now_ms: float) -> bool:
         return self._screen_settled(now_ms) and self._formatter.is_ready(self._screen)
 
-    def _compute_status(self, now_ms: float) -> Status:
+    def _compute_status(self, now_ms: float) -> AgentStatus:
         if self._sending is not None or not self._initial_prompt_sent:
-            return Status.RUNNING
+            return AgentStatus.RUNNING
         if self._pending_restore is not None:
-            return Status.RUNNING
-        return Status.STABLE if self._screen_settled(now_ms) else Status.RUNNING
+            return AgentStatus.RUNNING
+        return AgentStatus.STABLE if self._screen_settled(now_ms) else AgentStatus.RUNNING
 
     def _waiting_for_readiness(self) -> bool:
         return self._pending_restore is not None or (
@@ -283,10 +274,10 @@ class Conversation:
             self._apply_restore(now_ms, events)
         self._check_readiness_overdue(now_ms, events)
         status = self._compute_status(now_ms)
-        if status is Status.STABLE and self._messages[-1].role is Role.USER:
+        if status is AgentStatus.STABLE and self._messages[-1].role is Role.USER:
             # The agent finished without drawing anything we keep: record an empty
             # reply so every user message is followed by an agent message.
-            message = Message(self._next_id(), Role.AGENT, "", wall_time(now_ms))
+            message = _message(self._next_id(), Role.AGENT, "", now_ms)
             self._messages.append(message)
             events.append(MessageUpdated(message))
         if status is not self._status:
@@ -316,11 +307,11 @@ class Conversation:
         if last.role is Role.USER:
             if not content:
                 return
-            message = Message(self._next_id(), Role.AGENT, content, wall_time(now_ms))
+            message = _message(self._next_id(), Role.AGENT, content, now_ms)
             self._messages.append(message)
         else:
             if content == last.content:
                 return
-            message = Message(last.id, Role.AGENT, content, wall_time(now_ms))
+            message = _message(last.id, Role.AGENT, content, now_ms)
             self._messages[-1] = message
         events.append(MessageUpdated(message))

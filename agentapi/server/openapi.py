@@ -7,7 +7,7 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from agentapi import __version__
-from agentapi.server import models as m
+from agentapi.messages import SCHEMA_MODELS
 
 REF = "#/components/schemas/{model}"
 
@@ -59,7 +59,7 @@ def _sse(description: str, events: dict[str, str]) -> dict[str, Any]:
 
 def build_openapi() -> dict[str, Any]:
     _, schemas = models_json_schema(
-        [(model, "validation") for model in m.SCHEMA_MODELS], ref_template=REF
+        [(model, "validation") for model in SCHEMA_MODELS], ref_template=REF
     )
     components = schemas.get("$defs", {})
     return {

@@ -11,86 +11,14 @@ an Origin header out of habit.)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-DEFAULT_ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
-DEFAULT_ALLOWED_ORIGINS = [
-    "http://localhost:3284",
-    "http://localhost:3000",
-    "http://localhost:3001",
-]
+from agentapi.hosts import hostname_of
 
 _ALLOW_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
 _ALLOW_HEADERS = "Accept, Authorization, Content-Type, X-CSRF-Token"
 _MAX_AGE = "300"
-_WHITESPACE = re.compile(r"\s")
-
-
-class SecurityConfigError(ValueError):
-    """An --allowed-hosts or --allowed-origins value that cannot be used."""
-
-
-def _check_item(item: str) -> None:
-    if _WHITESPACE.search(item):
-        raise SecurityConfigError(f"'{item}' contains whitespace characters, which are not allowed")
-    if "," in item:
-        raise SecurityConfigError(f"'{item}' contains comma characters, which are not allowed")
-
-
-def _hostname(item: str) -> str | None:
-    """The hostname part of a host item or Host header; None when it has none."""
-    try:
-        parts = urlsplit("http://" + item)
-        return parts.hostname  # lower-cased, IPv6 brackets removed
-    except ValueError:
-        return None
-
-
-def _port(item: str) -> int | None:
-    try:
-        return urlsplit("http://" + item).port
-    except ValueError:
-        return -1  # an unparsable port is still "a port"
-
-
-def parse_allowed_hosts(items: Iterable[str]) -> list[str]:
-    """Validate host items; `*` anywhere means every host is allowed."""
-    hosts = [item.strip() for item in items if item.strip()]
-    if not hosts:
-        raise SecurityConfigError("the list of allowed hosts is empty")
-    for item in hosts:
-        _check_item(item)
-        if item == "*":
-            continue
-        if item.lower().startswith(("http://", "https://")):
-            raise SecurityConfigError(f"'{item}' must not include http:// or https://")
-        if _port(item) is not None:
-            raise SecurityConfigError(f"'{item}' must not include a port")
-        if not _hostname(item):
-            raise SecurityConfigError(f"'{item}' is not a valid host name")
-    return ["*"] if "*" in hosts else hosts
-
-
-def parse_allowed_origins(items: Iterable[str]) -> list[str]:
-    """Validate origins (scheme://host[:port], wildcards such as https://*.example.com)."""
-    origins = [item.strip() for item in items if item.strip()]
-    if not origins:
-        raise SecurityConfigError("the list of allowed origins is empty")
-    normalised: list[str] = []
-    for item in origins:
-        _check_item(item)
-        if item == "*":
-            return ["*"]
-        parts = urlsplit(item)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise SecurityConfigError(
-                f"'{item}' must be an origin with a scheme, such as http://localhost:3284"
-            )
-        normalised.append(f"{parts.scheme}://{parts.netloc}".lower())
-    return normalised
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -106,7 +34,7 @@ class HostAllowListMiddleware:
     def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
         self.app = app
         self.allow_all = "*" in allowed_hosts
-        self.allowed = {h for h in (_hostname(item) for item in allowed_hosts) if h}
+        self.allowed = {h for h in (hostname_of(item) for item in allowed_hosts) if h}
         self.listing = ", ".join(allowed_hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -117,7 +45,7 @@ class HostAllowListMiddleware:
         if host is None:
             await _plain_400(send, "Missing host header")
             return
-        if _hostname(host) not in self.allowed:
+        if hostname_of(host) not in self.allowed:
             await _plain_400(send, f"Invalid host header. Allowed hosts: {self.listing}")
             return
         await self.app(scope, receive, send)

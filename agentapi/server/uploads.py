@@ -21,6 +21,8 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
+from agentapi.errors import BadUpload, UploadTooLarge
+
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # Room for the boundaries, part headers and small extra fields around the file.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -31,24 +33,12 @@ _FALLBACK_NAME = "upload"
 Buffer: TypeAlias = bytes | bytearray | memoryview
 
 
-class UploadError(Exception):
-    """An upload refused; ``status``, ``title`` and ``detail`` make the problem response."""
-
-    def __init__(self, status: int, title: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.title = title
-        self.detail = detail
+def _bad_request(detail: str) -> BadUpload:
+    return BadUpload(detail)
 
 
-def _bad_request(detail: str) -> UploadError:
-    return UploadError(400, "Bad Request", detail)
-
-
-def _too_large(limit: int) -> UploadError:
-    return UploadError(
-        413, "Payload Too Large", f"The file is larger than the {_size(limit)} upload limit."
-    )
+def _too_large(limit: int) -> UploadTooLarge:
+    return UploadTooLarge(f"The file is larger than the {_size(limit)} upload limit.")
 
 
 def _size(count: int) -> str:

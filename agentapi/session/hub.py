@@ -10,25 +10,25 @@ disconnected instead of being allowed to grow memory or stall the agent.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
+
+from agentapi.messages import (
+    ErrorBody,
+    EventName,
+    Message,
+    MessageUpdateBody,
+    ScreenUpdateBody,
+    StatusChangeBody,
+    WireModel,
+)
 
 log = logging.getLogger("agentapi.session.hub")
 
 DEFAULT_QUEUE_LIMIT = 2048
 MAX_STORED_ERRORS = 50
-
-
-class EventName(StrEnum):
-    MESSAGE_UPDATE = "message_update"
-    STATUS_CHANGE = "status_change"
-    AGENT_ERROR = "agent_error"
-    SCREEN = "screen"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +37,9 @@ class Frame:
     payload: bytes  # the whole SSE frame, ready to send
 
     @classmethod
-    def build(cls, name: EventName, data: dict[str, Any]) -> Frame:
-        body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        return cls(name, f"event: {name}\ndata: {body}\n\n".encode())
+    def build(cls, name: EventName, body: WireModel) -> Frame:
+        # Compact JSON has no line breaks, so the body is one data line.
+        return cls(name, b"event: " + name.encode() + b"\ndata: " + body.to_json() + b"\n\n")
 
 
 class Subscription:
@@ -73,9 +73,6 @@ class Subscription:
     def closed(self) -> bool:
         return self._closed
 
-    def pending(self) -> int:
-        return len(self._queue)
-
     async def frames(self, ping_s: float | None = None) -> AsyncIterator[bytes]:
         """Yield frames until the subscription is closed (by the hub or by overflow).
 
@@ -98,14 +95,15 @@ class Subscription:
 
 
 class EventHub:
-    def __init__(self, agent_type: str, *, queue_limit: int = DEFAULT_QUEUE_LIMIT) -> None:
-        self._agent_type = agent_type
+    def __init__(self, *, queue_limit: int = DEFAULT_QUEUE_LIMIT) -> None:
         self._queue_limit = queue_limit
         self._subscribers: set[Subscription] = set()
         self._messages: dict[int, Frame] = {}
         self._status: Frame | None = None
         self._errors: deque[Frame] = deque(maxlen=MAX_STORED_ERRORS)
-        self._screen: Frame = Frame.build(EventName.SCREEN, {"screen": ""})
+        # The screen changes often and few watch it: its frame is built only when wanted.
+        self._screen_text = ""
+        self._screen_frame: Frame | None = None
 
     # -- publishing -------------------------------------------------------------------------
 
@@ -113,34 +111,36 @@ class EventHub:
         for subscriber in list(self._subscribers):
             subscriber._offer(frame)
 
-    def message_update(self, message_id: int, role: str, content: str, time: str) -> None:
-        frame = Frame.build(
-            EventName.MESSAGE_UPDATE,
-            {"id": message_id, "role": role, "message": content, "time": time},
-        )
-        self._messages[message_id] = frame
+    def message_update(self, message: Message) -> None:
+        frame = Frame.build(EventName.MESSAGE_UPDATE, MessageUpdateBody.of(message))
+        self._messages[message.id] = frame
         self._fan_out(frame)
 
     def reset_messages(self) -> None:
         self._messages.clear()
 
-    def status_change(self, status: str) -> None:
-        frame = Frame.build(
-            EventName.STATUS_CHANGE, {"status": status, "agent_type": self._agent_type}
-        )
+    def status_change(self, body: StatusChangeBody) -> None:
+        frame = Frame.build(EventName.STATUS_CHANGE, body)
         self._status = frame
         self._fan_out(frame)
 
-    def agent_error(self, message: str, level: str, time: str) -> None:
-        data = {"message": message, "level": level, "time": time}
-        frame = Frame.build(EventName.AGENT_ERROR, data)
+    def agent_error(self, body: ErrorBody) -> None:
+        frame = Frame.build(EventName.AGENT_ERROR, body)
         self._errors.append(frame)
         self._fan_out(frame)
 
     def screen(self, text: str) -> None:
-        frame = Frame.build(EventName.SCREEN, {"screen": text})
-        self._screen = frame
-        self._fan_out(frame)
+        self._screen_text = text
+        self._screen_frame = None
+        if any(EventName.SCREEN in s.names for s in self._subscribers):
+            self._fan_out(self._screen_frame_now())
+
+    def _screen_frame_now(self) -> Frame:
+        if self._screen_frame is None:
+            self._screen_frame = Frame.build(
+                EventName.SCREEN, ScreenUpdateBody(screen=self._screen_text)
+            )
+        return self._screen_frame
 
     # -- subscribing ------------------------------------------------------------------------
 
@@ -162,19 +162,8 @@ class EventHub:
         if EventName.AGENT_ERROR in names:
             frames.extend(self._errors)
         if EventName.SCREEN in names:
-            frames.append(self._screen)
+            frames.append(self._screen_frame_now())
         return frames
-
-    @property
-    def subscriber_count(self) -> int:
-        return len(self._subscribers)
-
-    def stored_errors(self) -> list[dict[str, Any]]:
-        out = []
-        for frame in self._errors:
-            data_line = frame.payload.decode().split("\n")[1]
-            out.append(json.loads(data_line.removeprefix("data: ")))
-        return out
 
     def close_all(self) -> None:
         for subscriber in list(self._subscribers):

@@ -5,18 +5,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-class PidFileError(Exception):
-    """The pid file cannot be taken; the message is one line naming the file."""
-
-
-def _reason(exc: OSError) -> str:
-    text = exc.strerror or str(exc)
-    return text[:1].lower() + text[1:]
+from agentapi.errors import PidFileError
+from agentapi.session.files import reason as _reason
+from agentapi.session.files import write_temp
 
 
 def _read_pid(path: Path) -> int | None:
@@ -55,21 +49,6 @@ def process_alive(pid: int) -> bool:
         # Exists, owned by someone else.
         return True
     return not _is_zombie(pid)
-
-
-def _write_temp(folder: Path, name: str, content: bytes) -> str:
-    fd, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, 0o644)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
-    return temp_name
 
 
 _NO_LINK_ERRNOS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK})
@@ -122,7 +101,7 @@ class PidFile:
                 f"pid file {path}: cannot create its folder: {_reason(exc)}"
             ) from exc
         try:
-            temp_name = _write_temp(path.parent, path.name, content)
+            temp_name = write_temp(path.parent, path.name, content, 0o644)
         except OSError as exc:
             raise PidFileError(f"pid file {path} cannot be written: {_reason(exc)}") from exc
         try:

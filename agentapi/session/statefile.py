@@ -1,5 +1,9 @@
 """The state file: the conversation saved as JSON, readable by and from the original daemon.
 
+``StateKeeper`` restores it once the agent is ready and saves every change within
+about a second (beyond the original's saves on shutdown and SIGUSR1), so a daemon that
+is killed, or a workspace that loses power, loses at most the last second.
+
 Format (version 1), one JSON object:
 
     {"version": 1,
@@ -14,84 +18,30 @@ fraction up to nanoseconds with trailing zeros trimmed).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import json
 import logging
 import os
-import re
-import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from agentapi.messages import Message, Role
+from agentapi.conversation import SavedTranscript
+from agentapi.errors import StateFileError
+from agentapi.messages import ErrorLevel, Message, Role, format_rfc3339, parse_rfc3339
+from agentapi.session.files import reason as _reason
+from agentapi.session.files import write_atomic
 
 log = logging.getLogger("agentapi.session.statefile")
 
 STATE_VERSION = 1
 
 
-@dataclass
-class SavedState:
-    messages: list[Message] = field(default_factory=list)
-    initial_prompt: str = ""
-    initial_prompt_sent: bool = False
-
-
-class StateFileError(Exception):
-    """A state file that cannot be read, written or understood; the message is one line."""
-
-
-# --- times ------------------------------------------------------------------------------------
-
-_RFC3339 = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt](?P<clock>\d{2}:\d{2}:\d{2})"
-    r"(?:\.(?P<frac>\d{1,9}))?(?P<zone>[Zz]|[+-]\d{2}:\d{2})"
-)
-
-
-def parse_rfc3339(text: str) -> datetime:
-    """Parse an RFC 3339 time with an offset, including Go's nanosecond fractions.
-
-    Digits past microseconds are dropped (truncated, so a time never moves forward).
-    """
-    match = _RFC3339.fullmatch(text)
-    if match is None:
-        raise ValueError(f"{text!r} is not an RFC 3339 time with a time-zone offset")
-    frac = (match["frac"] or "")[:6].ljust(6, "0")
-    zone = match["zone"]
-    offset = "+00:00" if zone in ("Z", "z") else zone
-    try:
-        return datetime.fromisoformat(f"{match['date']}T{match['clock']}.{frac}{offset}")
-    except ValueError as exc:
-        raise ValueError(f"{text!r} is not a valid time: {exc}") from None
-
-
-def format_rfc3339(moment: datetime) -> str:
-    """Format an aware time the way Go's RFC3339Nano does (``Z`` for UTC, trimmed fraction)."""
-    offset = moment.utcoffset()
-    if offset is None:
-        raise ValueError(f"time {moment!r} has no time zone")
-    if offset % timedelta(minutes=1):
-        # RFC 3339 offsets have no seconds: such a zone is written as UTC instead.
-        moment, offset = moment.astimezone(UTC), timedelta(0)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond:
-        text += f".{moment.microsecond:06d}".rstrip("0")
-    if not offset:
-        return text + "Z"
-    sign = "-" if offset < timedelta(0) else "+"
-    minutes = abs(offset) // timedelta(minutes=1)
-    return f"{text}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
-
-
 # --- encoding ---------------------------------------------------------------------------------
 
 
-def encode_state(state: SavedState) -> bytes:
+def encode_state(state: SavedTranscript) -> bytes:
     """The file's bytes: compact JSON and a newline, the layout the original writes."""
     document = {
         "version": STATE_VERSION,
@@ -179,7 +129,7 @@ def _decode_message(index: int, item: Any) -> Message:
     return Message(id=msg_id, role=Role(role), content=content, time=moment)
 
 
-def decode_state(document: Any) -> SavedState:
+def decode_state(document: Any) -> SavedTranscript:
     if not isinstance(document, dict):
         raise _Invalid(f"the top level is {_type_name(document)}, expected an object")
     found, version = _field(document, "version")
@@ -206,18 +156,13 @@ def decode_state(document: Any) -> SavedState:
         sent = False
     if not isinstance(sent, bool):
         raise _Invalid(f"'initial_prompt_sent' is {_type_name(sent)}, expected true or false")
-    return SavedState(messages=messages, initial_prompt=prompt, initial_prompt_sent=sent)
+    return SavedTranscript(tuple(messages), prompt, sent)
 
 
 # --- files ------------------------------------------------------------------------------------
 
 
-def _reason(exc: OSError) -> str:
-    text = exc.strerror or str(exc)
-    return text[:1].lower() + text[1:]
-
-
-def load_state(path: Path) -> SavedState | None:
+def load_state(path: Path) -> SavedTranscript | None:
     """Read a state file; None when there is none. Anything else wrong is a StateFileError."""
     try:
         raw = path.read_bytes()
@@ -242,55 +187,7 @@ def load_state(path: Path) -> SavedState | None:
         raise StateFileError(f"state file {path} is not a valid state file: {exc}") from None
 
 
-def _make_folder(folder: Path) -> None:
-    # Path.mkdir(parents=True) gives the parents default permissions; every folder
-    # created here should be private, as the transcript may hold secrets.
-    missing: list[Path] = []
-    probe = folder
-    while not probe.exists():
-        missing.append(probe)
-        if probe.parent == probe:
-            break
-        probe = probe.parent
-    for item in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(item, 0o700)
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        # Some file systems cannot sync a folder; the rename itself has still happened.
-        pass
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, whole."""
-    folder = path.parent
-    _make_folder(folder)
-    fd, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, mode)
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
-    _fsync_folder(folder)
-
-
-def save_state(path: Path, state: SavedState) -> None:
+def save_state(path: Path, state: SavedTranscript) -> None:
     _save_bytes(path, encode_state(state))
 
 
@@ -339,7 +236,9 @@ class StateSaver:
     At most about a second after a change the state is on disk.
     """
 
-    def __init__(self, path: Path, snapshot: Callable[[], SavedState], delay: float = 0.5) -> None:
+    def __init__(
+        self, path: Path, snapshot: Callable[[], SavedTranscript], delay: float = 0.5
+    ) -> None:
         self._path = path
         self._snapshot = snapshot
         self._delay = delay
@@ -414,17 +313,69 @@ class StateSaver:
             return True
 
 
-__all__ = [
-    "STATE_VERSION",
-    "SavedState",
-    "StateFileError",
-    "StateSaver",
-    "decode_state",
-    "encode_state",
-    "format_rfc3339",
-    "load_state",
-    "move_aside",
-    "parse_rfc3339",
-    "save_state",
-    "write_atomic",
-]
+# --- the keeper -------------------------------------------------------------------------------
+
+SAVE_DELAY_S = 0.5
+
+
+class KeptSession(Protocol):
+    """What the keeper needs from a session."""
+
+    on_transcript_change: Callable[[], None]
+
+    def transcript(self) -> SavedTranscript: ...
+
+    @property
+    def restore_pending(self) -> bool: ...
+
+    def schedule_restore(self, saved: SavedTranscript) -> None: ...
+
+    def report_error(self, message: str, level: ErrorLevel = ErrorLevel.ERROR) -> None: ...
+
+
+class StateKeeper:
+    """Keeps a session's conversation in the state file: restore at start, save after changes."""
+
+    def __init__(self, session: KeptSession, path: Path, *, load: bool, save: bool) -> None:
+        self._session = session
+        self._path = path
+        self._load = load
+        self._saver = StateSaver(path, session.transcript, delay=SAVE_DELAY_S) if save else None
+
+    def start(self) -> None:
+        """Read the state file and arrange for it to be restored once the agent is ready."""
+        if self._load:
+            self._restore_from_file()
+        if self._saver is not None:
+            self._session.on_transcript_change = self._changed
+
+    def _restore_from_file(self) -> None:
+        try:
+            saved = load_state(self._path)
+        except StateFileError as exc:
+            kept = move_aside(self._path) if self._path.exists() else None
+            where = f"; the file was kept as {kept}" if kept else ""
+            message = f"Starting with a fresh conversation: {exc}{where}"
+            log.warning("%s", message)
+            self._session.report_error(message, ErrorLevel.WARNING)
+            return
+        if saved is None:
+            log.info("no state file at %s yet: a fresh start", self._path)
+            return
+        log.info("restoring %d messages from %s", len(saved.messages), self._path)
+        self._session.schedule_restore(saved)
+
+    def _changed(self) -> None:
+        # Until a pending restore has happened, the file holds more than we do.
+        if self._saver is not None and not self._session.restore_pending:
+            self._saver.mark_dirty()
+
+    async def save_now(self) -> bool:
+        """Write the state at once (SIGUSR1, shutdown): stop scripts read it right after."""
+        if self._saver is None or self._session.restore_pending:
+            return False
+        return await self._saver.flush(force=True)
+
+    def close(self) -> None:
+        if self._saver is not None:
+            self._saver.close()

@@ -24,6 +24,8 @@ from pathlib import Path
 
 from ptyprocess import PtyProcess
 
+from agentapi.errors import AgentExited, AgentStartError, AgentWriteFailed
+from agentapi.messages import Transport
 from agentapi.terminal.screen import TERM_NAME, TerminalScreen
 
 log = logging.getLogger("agentapi.terminal.pty")
@@ -33,11 +35,11 @@ VSYNC_QUIET_S = 0.016
 VSYNC_MAX_S = 0.048
 
 
-class AgentStartError(Exception):
-    """The agent command could not be started."""
-
-
 class AgentTerminal:
+    """The PTY transport: the agent's terminal, keys in and settled screens out."""
+
+    kind = Transport.PTY
+
     def __init__(
         self,
         argv: Sequence[str],
@@ -46,8 +48,6 @@ class AgentTerminal:
         lines: int,
         env: Mapping[str, str] | None = None,
         cwd: str | Path | None = None,
-        on_screen: Callable[[str], None] = lambda _text: None,
-        on_exit: Callable[[int], None] = lambda _code: None,
     ) -> None:
         self.argv = list(argv)
         self.screen = TerminalScreen(columns, lines)
@@ -56,8 +56,8 @@ class AgentTerminal:
         self._env.pop("COLUMNS", None)
         self._env.pop("LINES", None)
         self._cwd = str(cwd) if cwd is not None else None
-        self._on_screen = on_screen
-        self._on_exit = on_exit
+        self._on_screen: Callable[[str], None] = lambda _text: None
+        self._on_exit: Callable[[int], None] = lambda _code: None
         self._proc: PtyProcess | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pidfd = -1
@@ -68,9 +68,9 @@ class AgentTerminal:
         self._pending_write = bytearray()
         self._writer_registered = False
         self._write_drained: asyncio.Event | None = None
+        self._write_error: OSError | None = None
         self._exit_code: int | None = None
         self._exited = asyncio.Event()
-        self.bytes_read = 0
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -88,7 +88,15 @@ class AgentTerminal:
         """The last published screen."""
         return self._published
 
-    def start(self) -> None:
+    @property
+    def last_screen(self) -> str:
+        """The emulator's screen right now, published or not (for an exit report)."""
+        return self.screen.text()
+
+    def start(self, on_screen: Callable[[str], None], on_exit: Callable[[int], None]) -> None:
+        """Spawn the agent; ``on_screen`` gets each settled screen, ``on_exit`` its exit code."""
+        self._on_screen = on_screen
+        self._on_exit = on_exit
         self._loop = asyncio.get_running_loop()
         argv = [resolve_command(self.argv[0]), *self.argv[1:]]
         try:
@@ -163,7 +171,6 @@ class AgentTerminal:
             raise
         if not data:
             return False
-        self.bytes_read += len(data)
         self.screen.feed(data)
         replies = self.screen.take_replies()
         if replies:
@@ -237,6 +244,7 @@ class AgentTerminal:
         self._stop_reading()
         self.publish_now()
         self._exit_code = os.waitstatus_to_exitcode(status)
+        self._abandon_writes()
         self._proc.terminated = True
         log.info("agent exited with code %d", self._exit_code)
         self._exited.set()
@@ -245,12 +253,29 @@ class AgentTerminal:
     # -- writing ----------------------------------------------------------------------------
 
     async def write(self, data: bytes) -> None:
-        """Write to the agent without blocking the loop; returns once the kernel took it."""
+        """Write to the agent without blocking the loop; returns once the kernel took it.
+
+        Raises AgentExited when the agent is gone and AgentWriteFailed when the terminal
+        refused the bytes.
+        """
         if self._exit_code is not None or self._proc is None:
-            raise BrokenPipeError("the agent has exited")
+            raise AgentExited("The agent has exited.")
         self._queue_write(data)
         assert self._write_drained is not None
         await self._write_drained.wait()
+        error, self._write_error = self._write_error, None
+        if error is not None:
+            if self._exit_code is not None or error.errno == errno.EIO:
+                raise AgentExited("The agent exited while keys were written to it.")
+            raise AgentWriteFailed(
+                f"Writing to the agent's terminal failed: {error.strerror or error}."
+            )
+
+    def resize(self, columns: int, lines: int) -> None:
+        """Change the terminal's size; the agent gets SIGWINCH and redraws."""
+        self.screen.resize(columns, lines)
+        if self._proc is not None and self._exit_code is None:
+            self._proc.setwinsize(lines, columns)
 
     def _queue_write(self, data: bytes) -> None:
         self._pending_write += data
@@ -264,7 +289,10 @@ class AgentTerminal:
             except BlockingIOError:
                 break
             except OSError as exc:
+                # Reported to whoever waits in write(); replies to terminal queries that
+                # nobody waits for are only logged.
                 log.warning("write to the agent failed: %s", exc.strerror)
+                self._write_error = exc
                 self._pending_write.clear()
                 break
             del self._pending_write[:n]
@@ -279,6 +307,18 @@ class AgentTerminal:
             if self._writer_registered:
                 self._loop.remove_writer(self._proc.fd)
                 self._writer_registered = False
+
+    def _abandon_writes(self) -> None:
+        # Keys still queued for an agent that is gone will never be taken: wake the writer.
+        if self._writer_registered and self._loop is not None and self._proc is not None:
+            with contextlib.suppress(ValueError, OSError):
+                self._loop.remove_writer(self._proc.fd)
+            self._writer_registered = False
+        if self._pending_write:
+            self._write_error = OSError(errno.EIO, "the agent exited")
+        self._pending_write.clear()
+        if self._write_drained is not None:
+            self._write_drained.set()
 
     def close(self) -> None:
         """Release the PTY; call after the agent has exited."""

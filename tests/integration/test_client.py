@@ -113,7 +113,9 @@ async def test_events_iterator_sees_messages_and_status(shared: Daemon) -> None:
         await asyncio.wait_for(watcher, 10)
     assert [type(e) for e in replay[:-1]] == [MessageUpdate] * (len(replay) - 1)
     assert replay[0].id == 0  # type: ignore[union-attr]
-    assert replay[-1] == StatusChange(status="stable", agent_type="custom")
+    assert replay[-1] == StatusChange(
+        status="stable", agent_type="custom", adapter="custom", agent_name="Custom"
+    )
     live = seen[len(replay) :]
     assert [e.status for e in live if isinstance(e, StatusChange)] == ["running", "stable"]
     n = len(replay) - 1

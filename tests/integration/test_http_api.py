@@ -12,7 +12,15 @@ UPSTREAM = Path(__file__).resolve().parents[1] / "fixtures" / "contract" / "upst
 def test_status_shape(demo):
     response = demo.http.get("/status")
     assert response.status_code == 200
-    assert response.json() == {"status": "stable", "agent_type": "custom", "transport": "pty"}
+    # agent_type, status and transport as the original sends them; adapter and agent_name are
+    # ours (old clients ignore unknown fields).
+    assert response.json() == {
+        "status": "stable",
+        "agent_type": "custom",
+        "transport": "pty",
+        "adapter": "custom",
+        "agent_name": "Custom",
+    }
 
 
 @pytest.mark.parametrize(

@@ -3,14 +3,9 @@
 import pytest
 
 from agentapi.adapters import Adapter, default_registry
-from agentapi.conversation import (
-    Conversation,
-    MessageUpdated,
-    NotStable,
-    SendInProgress,
-    Status,
-    StatusChanged,
-)
+from agentapi.conversation import Conversation, MessageUpdated, StatusChanged
+from agentapi.errors import AgentBusy
+from agentapi.messages import AgentStatus as Status
 from agentapi.messages import Role
 
 RULE = "─" * 40
@@ -144,14 +139,14 @@ def test_second_turn_reply_repeating_an_old_line_is_kept_whole():
 def test_sending_requires_stable():
     conv, clock = started()
     conv.on_screen(START + "\n✻ busy", clock(1))
-    with pytest.raises(NotStable):
+    with pytest.raises(AgentBusy, match="status is 'stable'"):
         conv.begin_send("hi", clock())
 
 
 def test_only_one_send_at_a_time():
     conv, clock = started()
     conv.begin_send("one", clock())
-    with pytest.raises(SendInProgress):
+    with pytest.raises(AgentBusy, match="Another message"):
         conv.begin_send("two", clock())
 
 
@@ -269,9 +264,9 @@ from agentapi.messages import Message  # noqa: E402
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 SAVED = (
-    Message(0, Role.AGENT, "old greeting", T0),
-    Message(1, Role.USER, "old question", T0),
-    Message(2, Role.AGENT, "● old answer", T0),
+    Message(id=0, role=Role.AGENT, content="old greeting", time=T0),
+    Message(id=1, role=Role.USER, content="old question", time=T0),
+    Message(id=2, role=Role.AGENT, content="● old answer", time=T0),
 )
 
 

@@ -13,16 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from agentapi.messages import Message, Role
+from agentapi.conversation import SavedTranscript as SavedState
+from agentapi.errors import StateFileError
+from agentapi.messages import Message, Role, format_rfc3339, parse_rfc3339
 from agentapi.session import statefile as persistence
 from agentapi.session.statefile import (
-    SavedState,
-    StateFileError,
     StateSaver,
-    format_rfc3339,
     load_state,
     move_aside,
-    parse_rfc3339,
     save_state,
 )
 
@@ -33,14 +31,22 @@ def sample_state() -> SavedState:
     plus2 = timezone(timedelta(hours=2))
     minus530 = timezone(-timedelta(hours=5, minutes=30))
     return SavedState(
-        messages=[
-            Message(0, Role.AGENT, "Welcome ✻ to the agent\n\n  > ready", T0),
+        messages=(
+            Message(id=0, role=Role.AGENT, content="Welcome ✻ to the agent\n\n  > ready", time=T0),
             Message(
-                1, Role.USER, 'fix the "bug" in <main.py> & résumé 日本語 🚀', T0.astimezone(plus2)
+                id=1,
+                role=Role.USER,
+                content='fix the "bug" in <main.py> & résumé 日本語 🚀',
+                time=T0.astimezone(plus2),
             ),
-            Message(2, Role.AGENT, "line one\nline two\r\n\ttabbed\\", T0.replace(microsecond=0)),
-            Message(3, Role.USER, "", T0.astimezone(minus530)),
-        ],
+            Message(
+                id=2,
+                role=Role.AGENT,
+                content="line one\nline two\r\n\ttabbed\\",
+                time=T0.replace(microsecond=0),
+            ),
+            Message(id=3, role=Role.USER, content="", time=T0.astimezone(minus530)),
+        ),
         initial_prompt="do the thing\nplease",
         initial_prompt_sent=True,
     )
@@ -123,13 +129,15 @@ def test_loads_the_originals_early_untagged_field_names(tmp_path: Path) -> None:
     )
     state = load_state(path)
     assert state is not None
-    assert state.messages == [Message(0, Role.AGENT, "hi", datetime(2025, 1, 1, tzinfo=UTC))]
+    assert state.messages == (
+        Message(id=0, role=Role.AGENT, content="hi", time=datetime(2025, 1, 1, tzinfo=UTC)),
+    )
 
 
 def test_optional_fields_default_like_go(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     path.write_text('{"version":1,"messages":null,"extra":"ignored"}')
-    assert load_state(path) == SavedState(messages=[], initial_prompt="", initial_prompt_sent=False)
+    assert load_state(path) == SavedState(messages=(), initial_prompt="", initial_prompt_sent=False)
 
 
 @pytest.mark.parametrize(
@@ -173,7 +181,7 @@ def test_format_rfc3339_second_offsets_become_utc() -> None:
 
 def test_lone_surrogates_survive(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    state = SavedState([Message(0, Role.AGENT, "bad \udcff byte", T0)])
+    state = SavedState((Message(id=0, role=Role.AGENT, content="bad \udcff byte", time=T0),))
     save_state(path, state)
     path.read_bytes().decode("utf-8")  # still valid UTF-8
     assert load_state(path) == state
@@ -186,12 +194,12 @@ def test_save_is_private_and_leaves_no_temp_files(tmp_path: Path) -> None:
     folder = tmp_path / "a" / "b"
     path = folder / "state.json"
     save_state(path, sample_state())
-    save_state(path, SavedState([]))
+    save_state(path, SavedState(()))
     assert tree(folder) == ["state.json"]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "a").stat().st_mode) == 0o700
-    assert load_state(path) == SavedState([])
+    assert load_state(path) == SavedState(())
 
 
 def test_failed_write_keeps_the_old_file_and_cleans_up(
@@ -206,7 +214,7 @@ def test_failed_write_keeps_the_old_file_and_cleans_up(
 
     monkeypatch.setattr(persistence.os, "fsync", broken_fsync)
     with pytest.raises(StateFileError) as info:
-        save_state(path, SavedState([]))
+        save_state(path, SavedState(()))
     assert str(info.value) == f"state file {path} cannot be written: no space left on device"
     assert path.read_bytes() == before
     assert tree(tmp_path) == ["state.json"]
@@ -377,15 +385,15 @@ class Recorder:
 
 class Transcript:
     def __init__(self) -> None:
-        self.messages: list[Message] = [Message(0, Role.AGENT, "start", T0)]
+        self.messages: list[Message] = [Message(id=0, role=Role.AGENT, content="start", time=T0)]
         self.snapshots = 0
 
     def snapshot(self) -> SavedState:
         self.snapshots += 1
-        return SavedState(list(self.messages), "p", False)
+        return SavedState(tuple(self.messages), "p", False)
 
     def add(self, text: str) -> None:
-        self.messages.append(Message(len(self.messages), Role.USER, text, T0))
+        self.messages.append(Message(id=len(self.messages), role=Role.USER, content=text, time=T0))
 
 
 async def test_saver_writes_once_for_a_burst(

@@ -6,14 +6,16 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from agentapi.server.security import (
+from agentapi.errors import UsageError
+from agentapi.hosts import (
     DEFAULT_ALLOWED_HOSTS,
     DEFAULT_ALLOWED_ORIGINS,
-    CorsMiddleware,
-    HostAllowListMiddleware,
-    SecurityConfigError,
     parse_allowed_hosts,
     parse_allowed_origins,
+)
+from agentapi.server.security import (
+    CorsMiddleware,
+    HostAllowListMiddleware,
 )
 
 
@@ -39,12 +41,12 @@ def make_client(hosts=DEFAULT_ALLOWED_HOSTS, origins=DEFAULT_ALLOWED_ORIGINS, ho
     ],
 )
 def test_bad_host_items_are_start_up_errors(item, message):
-    with pytest.raises(SecurityConfigError, match=message):
+    with pytest.raises(UsageError, match=message):
         parse_allowed_hosts([item])
 
 
 def test_empty_host_list_is_an_error():
-    with pytest.raises(SecurityConfigError, match="empty"):
+    with pytest.raises(UsageError, match="empty"):
         parse_allowed_hosts(["", "  "])
 
 
@@ -57,7 +59,7 @@ def test_empty_host_list_is_an_error():
     ],
 )
 def test_bad_origins_are_start_up_errors(item, message):
-    with pytest.raises(SecurityConfigError, match=message):
+    with pytest.raises(UsageError, match=message):
         parse_allowed_origins([item])
 
 

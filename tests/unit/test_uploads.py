@@ -13,10 +13,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from agentapi.errors import UploadError, UploadTooLarge
+from agentapi.server.problems import problem_for
 from agentapi.server.uploads import (
     MAX_UPLOAD_BYTES,
     MULTIPART_OVERHEAD_BYTES,
-    UploadError,
     UploadStore,
     receive_upload,
     safe_name,
@@ -30,10 +31,7 @@ def make_client(store: UploadStore, limit: int) -> TestClient:
         try:
             path = await receive_upload(request, store, limit=limit)
         except UploadError as exc:
-            return JSONResponse(
-                {"title": exc.title, "status": exc.status, "detail": exc.detail},
-                status_code=exc.status,
-            )
+            return problem_for(exc)
         return JSONResponse({"ok": True, "filePath": str(path)})
 
     return TestClient(Starlette(routes=[Route("/upload", upload, methods=["POST"])]))
@@ -146,9 +144,8 @@ async def test_declared_length_past_the_limit_is_refused_before_reading(
             (b"content-length", str(SMALL + MULTIPART_OVERHEAD_BYTES + 1).encode()),
         ],
     }
-    with pytest.raises(UploadError) as info:
+    with pytest.raises(UploadTooLarge):
         await receive_upload(Request(scope, receive), store, limit=SMALL)
-    assert info.value.status == 413
     assert reads == 0
 
 
@@ -292,8 +289,7 @@ async def test_an_endless_body_stops_being_read_at_the_limit(store: UploadStore)
         "path": "/upload",
         "headers": [(b"content-type", b"multipart/form-data; boundary=b")],
     }
-    with pytest.raises(UploadError) as info:
+    with pytest.raises(UploadTooLarge):
         await receive_upload(Request(scope, receive), store, limit=SMALL)
-    assert info.value.status == 413
     # The parser holds back a boundary's length of data, so a few chunks past the limit.
     assert reads <= 1 + SMALL // 100 + 2

@@ -1,0 +1,28 @@
+"""The API's own description: the OpenAPI document and a documentation page that works offline."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from agentapi.server.openapi import build_openapi
+
+
+def static_text(name: str) -> str:
+    return (resources.files("agentapi.server") / "static" / name).read_text(encoding="utf-8")
+
+
+class ApiDocs:
+    def __init__(self) -> None:
+        self._openapi: bytes | None = None
+
+    async def openapi(self, request: Request) -> Response:
+        if self._openapi is None:
+            self._openapi = json.dumps(build_openapi(), indent=2).encode()
+        return Response(self._openapi, media_type="application/json")
+
+    async def docs(self, request: Request) -> Response:
+        return HTMLResponse(static_text("docs.html"))

@@ -1,0 +1,163 @@
+"""What every agent session offers, whatever the transport behind it.
+
+The server, the state keeper and the daemon talk to an ``AgentSession``: its status
+and messages, sending, and its life cycle. A session turns its transport's output
+into conversation events; the shared part here forwards those events to the hub,
+so every transport publishes exactly the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+
+from agentapi.conversation import (
+    Event,
+    MessageUpdated,
+    ReadinessOverdue,
+    SavedTranscript,
+    StatusChanged,
+    TranscriptRestored,
+)
+from agentapi.messages import (
+    AgentIdentity,
+    AgentStatus,
+    ErrorBody,
+    ErrorLevel,
+    Message,
+    wall_time,
+)
+from agentapi.session.hub import EventHub
+
+log = logging.getLogger("agentapi.session")
+
+
+class LoopClock:
+    """Milliseconds of wall-clock time, advanced by the event loop's own clock.
+
+    Messages need wall-clock times; durations need a clock that never jumps. Reading the
+    loop's clock gives both, and lets tests run the loop on fake time.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self._loop = loop or asyncio.get_running_loop()
+        self._wall0 = time.time()
+        self._loop0 = self._loop.time()
+
+    def now_ms(self) -> float:
+        return (self._wall0 + self._loop.time() - self._loop0) * 1000.0
+
+
+class AgentSession(ABC):
+    """One agent and its conversation, as the rest of the daemon sees them."""
+
+    def __init__(self, hub: EventHub, identity: AgentIdentity, clock: LoopClock) -> None:
+        self.hub = hub
+        self.identity = identity
+        self.clock = clock
+        # Set by the state keeper: called after any change to the transcript.
+        self.on_transcript_change: Callable[[], None] = lambda: None
+
+    def now_ms(self) -> float:
+        return self.clock.now_ms()
+
+    # -- what the server reads ----------------------------------------------------------------
+
+    @property
+    @abstractmethod
+    def status(self) -> AgentStatus: ...
+
+    @property
+    @abstractmethod
+    def messages(self) -> Sequence[Message]: ...
+
+    @property
+    @abstractmethod
+    def screen(self) -> str:
+        """The agent's terminal (or a rendering of it) as text."""
+
+    @property
+    @abstractmethod
+    def agent_running(self) -> bool: ...
+
+    # -- what the server asks -----------------------------------------------------------------
+
+    @abstractmethod
+    async def send_user_message(self, content: str) -> None:
+        """Deliver a user message; returns once the agent visibly started on it.
+
+        Raises AgentBusy, AgentDidNotReact, AgentExited or AgentWriteFailed, and then
+        nothing was recorded.
+        """
+
+    @abstractmethod
+    async def send_raw(self, content: str) -> None:
+        """Type keys straight into the agent's terminal; nothing is recorded."""
+
+    # -- persistence --------------------------------------------------------------------------
+
+    @abstractmethod
+    def transcript(self) -> SavedTranscript:
+        """The conversation as the state file keeps it."""
+
+    @property
+    @abstractmethod
+    def restore_pending(self) -> bool:
+        """A saved conversation waits to be restored (until then it is worth more than ours)."""
+
+    @abstractmethod
+    def schedule_restore(self, saved: SavedTranscript) -> None: ...
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    @abstractmethod
+    def start(self) -> None:
+        """Start the agent; raises AgentStartError when it cannot be started."""
+
+    @abstractmethod
+    async def wait_exit(self) -> int:
+        """The agent's exit code, once it has exited."""
+
+    @abstractmethod
+    async def stop(self, grace: float = 5.0) -> int | None: ...
+
+    @property
+    @abstractmethod
+    def last_output(self) -> str:
+        """What the agent showed last, for a report when it fails."""
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    def report_error(self, message: str, level: ErrorLevel = ErrorLevel.ERROR) -> None:
+        """An agent_error event, for subscribers of /events?errors=true."""
+        self.hub.agent_error(ErrorBody(message=message, level=level, time=wall_time(self.now_ms())))
+
+    def publish(self, events: list[Event]) -> None:
+        """Forward conversation events to the hub (and a changed transcript to the keeper)."""
+        transcript_changed = False
+        for event in events:
+            if isinstance(event, MessageUpdated):
+                self.hub.message_update(event.message)
+                transcript_changed = True
+            elif isinstance(event, StatusChanged):
+                self.hub.status_change(self.identity.status_change(event.status))
+            elif isinstance(event, TranscriptRestored):
+                self.hub.reset_messages()
+            elif isinstance(event, ReadinessOverdue):
+                self._readiness_overdue(event)
+        if transcript_changed:
+            self.on_transcript_change()
+
+    def _readiness_overdue(self, event: ReadinessOverdue) -> None:
+        seconds = event.waited_ms // 1000
+        text = (
+            f"The agent's input box has not been recognised on a screen unchanged for "
+            f"{seconds} s (adapter '{self.identity.adapter}'), so {event.waiting_for} is "
+            "still waiting. If the agent shows a dialog, answer it with a raw message; "
+            "if its screen looks different, pick another --type or load an --adapter file."
+        )
+        log.warning("%s", text)
+        self.report_error(text, ErrorLevel.WARNING)
