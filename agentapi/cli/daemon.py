@@ -31,8 +31,12 @@ from agentapi.terminal.pty import AgentTerminal
 
 log = logging.getLogger("agentapi")
 
-HTTP_STOP_GRACE_S = 5.0
-AGENT_STOP_GRACE_S = 5.0
+# One deadline for the whole shutdown, from the signal (or the agent's exit) to the last
+# process gone: requests in flight get up to HTTP_DRAIN_S of it to finish, the agent the
+# rest (SIGINT, SIGTERM, then SIGKILL), never less than AGENT_MIN_GRACE_S.
+SHUTDOWN_DEADLINE_S = 5.0
+HTTP_DRAIN_S = 2
+AGENT_MIN_GRACE_S = 1.0
 
 
 class _Server(uvicorn.Server):
@@ -128,30 +132,38 @@ class Daemon:
         self._shutdown.set()
 
     def _on_save_signal(self) -> None:
-        task = asyncio.get_running_loop().create_task(self._save_state("SIGUSR1"))
+        task = asyncio.get_running_loop().create_task(self._save_on_signal())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _save_state(self, why: str) -> None:
+    async def _save_on_signal(self) -> None:
+        # A failure has been reported as an agent_error warning; the daemon keeps running.
+        await self._save_state("SIGUSR1")
+
+    async def _save_state(self, why: str) -> bool:
+        """Save now; False when a save was due but failed (the saver has warned already)."""
         if self.state is None:
             log.info("%s: no state file to save to", why)
-            return
+            return True
         if await self.state.save_now():
             log.info("%s: state saved to %s", why, self.opts.state_file)
+        return self.state.last_error is None
 
     async def run(self) -> int:
         pid_file: PidFile | None = None
-        if self.opts.pid_file is not None:
-            pid_file = PidFile.acquire(self.opts.pid_file)
-            if pid_file.stale_pid:
-                log.warning("replaced a stale pid file naming process %d", pid_file.stale_pid)
-            elif pid_file.stale_pid == 0:
-                log.warning("replaced a pid file that held no valid pid")
         try:
+            if self.opts.pid_file is not None:
+                pid_file = PidFile.acquire(self.opts.pid_file)
+                if pid_file.stale_pid:
+                    log.warning("replaced a stale pid file naming process %d", pid_file.stale_pid)
+                elif pid_file.stale_pid == 0:
+                    log.warning("replaced a pid file that held no valid pid")
             return await self._run()
         finally:
             if pid_file is not None:
                 pid_file.release()
+            # Also after a failed start (busy port, missing agent): no folder left in /tmp.
+            self.uploads.cleanup()
 
     async def _run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -171,7 +183,7 @@ class Daemon:
                 log_config=None,
                 access_log=False,
                 lifespan="off",
-                timeout_graceful_shutdown=int(HTTP_STOP_GRACE_S),
+                timeout_graceful_shutdown=HTTP_DRAIN_S,
                 ws="none",
             )
         )
@@ -195,6 +207,7 @@ class Daemon:
         done, _ = await asyncio.wait(
             {exit_task, shutdown_task, serve_task}, return_when=asyncio.FIRST_COMPLETED
         )
+        deadline = loop.time() + SHUTDOWN_DEADLINE_S
         code = 0
         if exit_task in done:
             agent_code = exit_task.result()
@@ -208,21 +221,30 @@ class Daemon:
             log.error("HTTP server failed: %s", serve_task.exception())
             code = 1
 
-        await self._save_state("shutdown")
-        if self.state is not None:
-            self.state.close()
-        # Stop HTTP first so no request races the agent's exit; SSE streams end with it.
+        # HTTP first: a message answered 200 must be in the conversation the final save
+        # writes, so requests in flight finish (the agent still running) before it.
+        # Event streams end at once; they would otherwise hold the drain to its limit.
         self.hub.close_all()
         server.request_exit()
         with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-            await asyncio.wait_for(asyncio.shield(serve_task), HTTP_STOP_GRACE_S + 1)
+            await asyncio.wait_for(asyncio.shield(serve_task), HTTP_DRAIN_S + 0.5)
         if not serve_task.done():
             serve_task.cancel()
-        await self.session.stop(AGENT_STOP_GRACE_S)
+        saved = await self._save_state("shutdown")
+        if self.state is not None:
+            self.state.close()
+        grace = max(AGENT_MIN_GRACE_S, deadline - loop.time())
+        await self.session.stop(grace)
         for task in (exit_task, shutdown_task):
             task.cancel()
         sock.close()
-        self.uploads.cleanup()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
             loop.remove_signal_handler(sig)
+        if not saved:
+            assert self.state is not None
+            print(
+                f"agentapi: the conversation could not be saved: {self.state.last_error}",
+                file=sys.stderr,
+            )
+            code = code or 1
         return code

@@ -104,6 +104,8 @@ class EventHub:
         # The screen changes often and few watch it: its frame is built only when wanted.
         self._screen_text = ""
         self._screen_frame: Frame | None = None
+        # Set by close_all (shutdown): a stream opened later gets its replay and ends.
+        self._closed = False
 
     # -- publishing -------------------------------------------------------------------------
 
@@ -151,6 +153,8 @@ class EventHub:
         sub = Subscription(self, wanted, self._queue_limit + len(replay))
         sub._queue.extend(replay)
         self._subscribers.add(sub)
+        if self._closed:
+            sub.close()
         return sub
 
     def _replay(self, names: frozenset[EventName]) -> list[Frame]:
@@ -166,5 +170,6 @@ class EventHub:
         return frames
 
     def close_all(self) -> None:
+        self._closed = True
         for subscriber in list(self._subscribers):
             subscriber.close()

@@ -237,11 +237,22 @@ class StateSaver:
     """
 
     def __init__(
-        self, path: Path, snapshot: Callable[[], SavedTranscript], delay: float = 0.5
+        self,
+        path: Path,
+        snapshot: Callable[[], SavedTranscript],
+        delay: float = 0.5,
+        *,
+        on_error: Callable[[str], None] | None = None,
+        before_write: Callable[[], None] | None = None,
     ) -> None:
         self._path = path
         self._snapshot = snapshot
         self._delay = delay
+        # Told once per failed save (a full disk, a read-only folder), with a one-line reason.
+        self._on_error = on_error or (lambda _message: None)
+        # Runs in the writer thread before each write; raising StateFileError fails the save.
+        self._before_write = before_write
+        self.last_error: str | None = None
         self._dirty = False
         self._closed = False
         self._timer: asyncio.TimerHandle | None = None
@@ -302,15 +313,25 @@ class StateSaver:
                 data = await asyncio.to_thread(encode_state, state)
                 if data == self._last_written and not force:
                     return False
-                await asyncio.to_thread(_save_bytes, self._path, data)
+                await asyncio.to_thread(self._write, data)
             except Exception as exc:
                 # Left dirty: the next change, or a flush, tries again.
                 self._dirty = True
+                self.last_error = str(exc)
                 log.error("saving the conversation failed: %s", exc)
+                self._on_error(self.last_error)
                 return False
+            if self.last_error is not None:
+                log.info("the conversation is saved again to %s", self._path)
+            self.last_error = None
             self._last_written = data
             log.debug("conversation saved to %s (%d bytes)", self._path, len(data))
             return True
+
+    def _write(self, data: bytes) -> None:
+        if self._before_write is not None:
+            self._before_write()
+        _save_bytes(self._path, data)
 
 
 # --- the keeper -------------------------------------------------------------------------------
@@ -340,7 +361,20 @@ class StateKeeper:
         self._session = session
         self._path = path
         self._load = load
-        self._saver = StateSaver(path, session.transcript, delay=SAVE_DELAY_S) if save else None
+        # A bad file that could not be moved aside at start: moved before the first write,
+        # so a save never replaces it unseen.
+        self._bad_file_kept = False
+        self._saver = (
+            StateSaver(
+                path,
+                session.transcript,
+                delay=SAVE_DELAY_S,
+                on_error=self._save_failed,
+                before_write=self._move_bad_file_aside,
+            )
+            if save
+            else None
+        )
 
     def start(self) -> None:
         """Read the state file and arrange for it to be restored once the agent is ready."""
@@ -353,8 +387,17 @@ class StateKeeper:
         try:
             saved = load_state(self._path)
         except StateFileError as exc:
-            kept = move_aside(self._path) if self._path.exists() else None
-            where = f"; the file was kept as {kept}" if kept else ""
+            where = ""
+            if self._path.exists():
+                try:
+                    where = f"; the file was kept as {move_aside(self._path)}"
+                except OSError as move_exc:
+                    # A read-only folder: leave the file as it is, and never write over it.
+                    self._bad_file_kept = True
+                    where = (
+                        f"; it could not be moved aside ({_reason(move_exc)}), so it was left "
+                        "as it is and is not saved over"
+                    )
             message = f"Starting with a fresh conversation: {exc}{where}"
             log.warning("%s", message)
             self._session.report_error(message, ErrorLevel.WARNING)
@@ -364,6 +407,32 @@ class StateKeeper:
             return
         log.info("restoring %d messages from %s", len(saved.messages), self._path)
         self._session.schedule_restore(saved)
+
+    def _move_bad_file_aside(self) -> None:
+        if not self._bad_file_kept:
+            return
+        try:
+            if self._path.exists() or self._path.is_symlink():
+                kept = move_aside(self._path)
+                log.warning("the bad state file %s was moved aside to %s", self._path, kept)
+        except OSError as exc:
+            raise StateFileError(
+                f"state file {self._path} holds a bad conversation that cannot be moved "
+                f"aside: {_reason(exc)}"
+            ) from exc
+        self._bad_file_kept = False
+
+    def _save_failed(self, reason: str) -> None:
+        self._session.report_error(
+            f"The conversation could not be saved (kept in memory, retried on the next "
+            f"change): {reason}",
+            ErrorLevel.WARNING,
+        )
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the last save failed; None when it succeeded (or nothing was saved yet)."""
+        return self._saver.last_error if self._saver is not None else None
 
     def _changed(self) -> None:
         # Until a pending restore has happened, the file holds more than we do.

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.http_helpers import free_port, sse_events
+from tests.integration.disks import SmallDisk, small_disk
 
 DEMO = [sys.executable, "-m", "agentapi.demo_agent"]
 
@@ -162,3 +163,52 @@ def start_daemon(tmp_path: Path) -> Iterator:
 @pytest.fixture
 def demo(start_daemon) -> Daemon:
     return start_daemon().ready()
+
+
+class ErrorWatcher:
+    """Collects the agent_error events of ``/events?errors=true`` in a thread."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.errors: list[dict] = []
+        self._changed = threading.Condition()
+        self._client = httpx.Client(base_url=daemon.url, timeout=None)
+        self._opened = threading.Event()
+        self._thread = threading.Thread(target=self._follow, daemon=True)
+        self._thread.start()
+        assert self._opened.wait(10), "the error stream did not open"
+
+    def _follow(self) -> None:
+        try:
+            with self._client.stream("GET", "/events?errors=true") as stream:
+                self._opened.set()
+                for event, data in sse_events(stream):
+                    if event == "agent_error":
+                        with self._changed:
+                            self.errors.append(data)
+                            self._changed.notify_all()
+        except (httpx.HTTPError, OSError, ValueError):
+            self._opened.set()
+
+    def wait_for(self, fragment: str, timeout: float = 10) -> dict:
+        """The first error whose message holds ``fragment``."""
+        with self._changed:
+            found = self._changed.wait_for(
+                lambda: next((e for e in self.errors if fragment in e["message"]), None),
+                timeout,
+            )
+        assert found, f"no agent_error with {fragment!r}; got {self.errors}"
+        return found
+
+    def matching(self, fragment: str) -> list[dict]:
+        with self._changed:
+            return [e for e in self.errors if fragment in e["message"]]
+
+    def close(self) -> None:
+        self._client.close()
+
+
+@pytest.fixture
+def disk(tmp_path: Path) -> Iterator[SmallDisk]:
+    """A 64 KiB tmpfs, mounted for the test (skipped where mounting is not permitted)."""
+    with small_disk(tmp_path / "disk") as mounted:
+        yield mounted

@@ -524,3 +524,30 @@ async def test_close_cancels_the_pending_save(tmp_path: Path) -> None:
     assert not path.exists()
     assert await saver.flush() is True  # an explicit flush still saves
     assert path.exists()
+
+
+async def test_each_failed_save_is_reported_once_and_a_later_success_clears_it(
+    tmp_path: Path,
+) -> None:
+    # A plain file where the folder should be: every write fails until it goes away.
+    blocker = tmp_path / "folder"
+    blocker.write_text("not a folder")
+    path = blocker / "state.json"
+    transcript = Transcript()
+    reports: list[str] = []
+    saver = StateSaver(path, transcript.snapshot, delay=0.01, on_error=reports.append)
+    transcript.add("one")
+    saver.mark_dirty()
+    assert await saver.flush() is False
+    transcript.add("two")
+    saver.mark_dirty()
+    assert await saver.flush() is False
+    assert len(reports) == 2 and all("cannot be written" in r for r in reports)
+    assert saver.last_error == reports[-1]
+    blocker.unlink()
+    assert await saver.flush() is True
+    assert saver.last_error is None
+    assert len(reports) == 2
+    loaded = load_state(path)
+    assert loaded is not None and [m.content for m in loaded.messages][-1] == "two"
+    saver.close()
