@@ -16,7 +16,7 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
   fi
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet --upgrade pip 'setuptools>=77'
 .venv/bin/python -m pip install --quiet -e '.[test]'
 
 if [ "${AGENTAPI_SKIP_AGENT_INSTALL:-}" != "1" ] && [ -x scripts/install-agents.sh ]; then

@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from tests.contract import check_event
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -17,12 +19,17 @@ def free_port() -> int:
 
 
 def sse_events(response: httpx.Response) -> Iterator[tuple[str, Any]]:
-    """(event, decoded data) pairs of an SSE stream; comments (pings) are skipped."""
+    """(event, decoded data) pairs of an SSE stream; comments (pings) are skipped.
+
+    Every event is checked against our OpenAPI document on the way.
+    """
     event = ""
     for line in response.iter_lines():
         if line.startswith("event: "):
             event = line[7:]
         elif line.startswith("data: "):
-            yield event, json.loads(line[6:])
+            data = json.loads(line[6:])
+            check_event(event, data)
+            yield event, data
         elif not line:
             event = ""

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from tests.contract import client_hooks
 from tests.e2e.agents import AgentLaunch, prepare
 from tests.fakes.fake_llm import FakeLLM, RecordedRequest, Reply
 from tests.http_helpers import free_port, sse_events
@@ -90,7 +91,11 @@ class EventLog:
 
     def _follow(self, replayed: bool) -> None:
         with (
-            httpx.Client(base_url=self._url, timeout=httpx.Timeout(10, read=None)) as http,
+            httpx.Client(
+                base_url=self._url,
+                timeout=httpx.Timeout(10, read=None),
+                event_hooks=client_hooks(),
+            ) as http,
             http.stream("GET", "/events") as response,
         ):
             self._response = response
@@ -257,7 +262,7 @@ class AgentRun:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        self.http = httpx.Client(base_url=self.url, timeout=30)
+        self.http = httpx.Client(base_url=self.url, timeout=30, event_hooks=client_hooks())
         self.facts = StartupFacts()
         self.agent_pid = None
         if not self._wait_listening(self._began):

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.contract import client_hooks
 from tests.http_helpers import free_port, sse_events
 from tests.integration.disks import SmallDisk, small_disk
 
@@ -59,7 +60,7 @@ class Daemon:
             assert self.proc.stdin is not None
             self.proc.stdin.write(stdin)
             self.proc.stdin.close()
-        self.http = httpx.Client(base_url=self.url, timeout=30)
+        self.http = httpx.Client(base_url=self.url, timeout=30, event_hooks=client_hooks())
 
     # -- waiting ----------------------------------------------------------------------------
 
