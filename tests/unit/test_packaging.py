@@ -54,9 +54,9 @@ def static_files(root: Path) -> set[str]:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("plain-install")
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index"]
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index"]
-        + ["--no-build-isolation", "--target", str(target), str(REPO)],
+        [*pip, "--no-build-isolation", "--target", str(target), str(REPO)],
         capture_output=True,
         text=True,
         timeout=300,
