@@ -211,6 +211,19 @@ class MessageResponseBody(WireModel):
     )
 
 
+class InterruptResponseBody(WireModel):
+    ok: bool = Field(description="Always true: the request was handled.")
+    interrupted: bool = Field(
+        description="Whether the interrupt keys were sent. False when the agent was already "
+        "stable: interrupting an idle agent does nothing."
+    )
+    status: AgentStatus = Field(
+        description="The agent's status when the answer was sent: 'stable' once the agent "
+        "has stopped and settled, 'running' if it was still working when the wait for it to "
+        "settle ran out."
+    )
+
+
 class UploadResponseBody(WireModel):
     ok: bool = Field(description="Indicates whether the files were uploaded successfully.")
     filePath: str = Field(description="Path of the file")
@@ -299,6 +312,7 @@ SCHEMA_MODELS: list[type[BaseModel]] = [
     MessagesResponseBody,
     MessageRequestBody,
     MessageResponseBody,
+    InterruptResponseBody,
     UploadResponseBody,
     MessageUpdateBody,
     StatusChangeBody,

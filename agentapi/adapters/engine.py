@@ -77,6 +77,18 @@ class Adapter:
     def on_start(self) -> str:
         return self.spec.input.on_start
 
+    def interrupt_keys(self) -> list[Keystrokes]:
+        """The writes that stop what the agent is doing."""
+        inp = self.spec.input
+        return [Keystrokes(keys.encode(), inp.interrupt_settle_ms) for keys in inp.interrupt]
+
+    def interrupt_clear_keys(self, interrupted: str) -> Keystrokes | None:
+        """The write that erases ``interrupted`` from the input box, if the agent puts it back."""
+        clear = self.spec.input.interrupt_clear
+        if not clear:
+            return None
+        return Keystrokes((clear * (interrupted.count("\n") + 2)).encode())
+
     def encode_message(self, text: str) -> list[Keystrokes]:
         """The writes that put ``text`` into the agent's input box (without submitting)."""
         inp = self.spec.input

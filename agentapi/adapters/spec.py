@@ -67,6 +67,17 @@ class InputSpec(_Table):
     submit: StrictStr = "\r"
     # Keys written once, when the agent first draws (an animation that waits for a key).
     on_start: StrictStr = ""
+    # Keys that stop what the agent is doing (POST /interrupt), written one after the other
+    # with interrupt_settle_ms between them: Esc for most TUIs, Ctrl-C where that is the
+    # agent's way. A single string is a list of one.
+    interrupt: Annotated[list[StrictStr], BeforeValidator(_one_or_many), Field(min_length=1)] = [
+        "\u001b"
+    ]
+    interrupt_settle_ms: Count = 100
+    # Written after an interrupt once per line of the interrupted message, and once more:
+    # an agent that puts the interrupted message back into its input box (Claude Code) has
+    # it erased, so the next message is not appended to it.
+    interrupt_clear: StrictStr = ""
 
 
 class InputBoxSpec(_Table):

@@ -33,6 +33,7 @@ from agentapi.messages import (
     EVENT_BODIES,
     ErrorBody,
     EventName,
+    InterruptResponseBody,
     Message,
     MessageUpdateBody,
     ScreenUpdateBody,
@@ -54,6 +55,7 @@ __all__ = [
     "Client",
     "ConnectionFailed",
     "Event",
+    "Interrupted",
     "Message",
     "MessageUpdate",
     "ProblemError",
@@ -115,6 +117,7 @@ class AgentExited(AgentDidNotReact, daemon_errors.AgentExited):
 Status = StatusResponseBody
 MessageUpdate = MessageUpdateBody
 StatusChange = StatusChangeBody
+Interrupted = InterruptResponseBody
 AgentError = ErrorBody
 ScreenUpdate = ScreenUpdateBody
 
@@ -328,6 +331,14 @@ class AsyncClient:
             keys = keys.decode("utf-8", errors="replace")
         await self._request("POST", "/message", json={"content": keys, "type": "raw"})
 
+    async def interrupt(self) -> Interrupted:
+        """Stop what the agent is doing (its Esc or Ctrl-C) and wait for it to settle.
+
+        ``interrupted`` is False when the agent was stable already (nothing was sent);
+        ``status`` is the status once it settled (or when the daemon stopped waiting).
+        """
+        return Interrupted.model_validate(await self._request("POST", "/interrupt"))
+
     async def upload(self, file: Upload, filename: str | None = None) -> str:
         """Upload a file (a path, or bytes with a ``filename``); returns its path for the agent."""
         if isinstance(file, bytes):
@@ -464,7 +475,7 @@ def _problem(response: aiohttp.ClientResponse, body: bytes, path: str) -> Proble
             errors = [e for e in raw_errors if isinstance(e, dict)]
     if status == 409:
         return AgentBusy(status, title, detail, errors)
-    if status == 503 and path == "/message":
+    if status == 503 and path in ("/message", "/interrupt"):
         return AgentExited(status, title, detail, errors)
     if status >= 500 and path == "/message":
         return AgentDidNotReact(status, title, detail, errors)
@@ -520,6 +531,9 @@ class Client:
 
     def send_raw(self, keys: str | bytes) -> None:
         self._runner.run(self._async.send_raw(keys))
+
+    def interrupt(self) -> Interrupted:
+        return self._runner.run(self._async.interrupt())
 
     def upload(self, file: Upload, filename: str | None = None) -> str:
         return self._runner.run(self._async.upload(file, filename))

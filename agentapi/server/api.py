@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from agentapi.errors import AgentApiError
 from agentapi.messages import (
+    InterruptResponseBody,
     MessageRequestBody,
     MessageResponseBody,
     MessagesResponseBody,
@@ -87,6 +88,14 @@ class JsonApi:
         except AgentApiError as exc:
             return problem_for(exc)
         return json_response(MessageResponseBody(ok=True))
+
+    async def interrupt(self, request: Request) -> Response:
+        try:
+            interrupted = await self.session.interrupt()
+        except AgentApiError as exc:
+            return problem_for(exc)
+        body = InterruptResponseBody(ok=True, interrupted=interrupted, status=self.session.status)
+        return json_response(body)
 
     async def upload(self, request: Request) -> Response:
         try:

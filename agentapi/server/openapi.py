@@ -115,6 +115,22 @@ def build_openapi() -> dict[str, Any]:
                     },
                 }
             },
+            "/interrupt": {
+                "post": {
+                    "operationId": "post-interrupt",
+                    "summary": "Interrupt the agent",
+                    "description": "Stop what the agent is doing: its adapter's interrupt keys "
+                    "are written (Esc for most agents, Ctrl-C for Aider), then the answer waits "
+                    "(at most 10 s) for the agent to become stable again. Interrupting a stable "
+                    "agent does nothing and says so (`interrupted: false`). A message being "
+                    "typed is submitted before the keys are sent; a message sent while the "
+                    "interrupt waits is refused with 409. 503 when the agent has exited.",
+                    "responses": {
+                        "200": _json("InterruptResponseBody", "OK"),
+                        "default": _ERROR,
+                    },
+                }
+            },
             "/upload": {
                 "post": {
                     "operationId": "post-upload",

@@ -31,8 +31,12 @@ from agentapi.messages import (
     wall_time,
 )
 from agentapi.session.hub import EventHub
+from agentapi.session.watch import ChangeWatch
 
 log = logging.getLogger("agentapi.session")
+
+# How long an interrupt waits for the agent to become stable again before answering.
+INTERRUPT_SETTLE_S = 10.0
 
 
 class LoopClock:
@@ -60,6 +64,8 @@ class AgentSession(ABC):
         self.clock = clock
         # Set by the state keeper: called after any change to the transcript.
         self.on_transcript_change: Callable[[], None] = lambda: None
+        # Woken on every published change: interrupt and the long-polls wait on it.
+        self.watch = ChangeWatch()
 
     def now_ms(self) -> float:
         return self.clock.now_ms()
@@ -96,6 +102,18 @@ class AgentSession(ABC):
     @abstractmethod
     async def send_raw(self, content: str) -> None:
         """Type keys straight into the agent's terminal; nothing is recorded."""
+
+    @abstractmethod
+    async def interrupt(self, settle_timeout_s: float = INTERRUPT_SETTLE_S) -> bool:
+        """Stop what the agent is doing and wait (at most ``settle_timeout_s``) for it to
+        settle. Returns False, having done nothing, when the agent was stable already.
+
+        Raises AgentExited when the agent is not running.
+        """
+
+    async def wait_for_status(self, wanted: AgentStatus, timeout_s: float) -> bool:
+        """Whether the status is (or becomes, within ``timeout_s``) ``wanted``."""
+        return await self.watch.wait_for(lambda: self.status is wanted, timeout_s)
 
     # -- persistence --------------------------------------------------------------------------
 
@@ -138,6 +156,8 @@ class AgentSession(ABC):
     def publish(self, events: list[Event]) -> None:
         """Forward conversation events to the hub (and a changed transcript to the keeper)."""
         transcript_changed = False
+        if events:
+            self.watch.changed()
         for event in events:
             if isinstance(event, MessageUpdated):
                 self.hub.message_update(event.message)

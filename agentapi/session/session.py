@@ -23,12 +23,15 @@ from agentapi.conversation import (
     StatusChanged,
 )
 from agentapi.errors import AgentBusy, AgentDidNotReact, AgentExited, SendError
-from agentapi.messages import AgentIdentity, AgentStatus, Message
-from agentapi.session.base import AgentSession, LoopClock
+from agentapi.messages import AgentIdentity, AgentStatus, Message, Role
+from agentapi.session.base import INTERRUPT_SETTLE_S, AgentSession, LoopClock
 from agentapi.session.hub import EventHub
 from agentapi.session.transport import TerminalTransport
 
 log = logging.getLogger("agentapi.session")
+
+# How long an interrupt waits for an erased input box to settle, beyond its own wait.
+CLEAR_SETTLE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,7 @@ class Session(AgentSession):
         self._cancel_timer()
         # Whoever waits for the screen to change learns at once that it never will.
         self._wake_senders()
+        self.watch.changed()
 
     def _dispatch(self, events: list[Event]) -> None:
         self.publish(events)
@@ -219,6 +223,44 @@ class Session(AgentSession):
         if not self.agent_running:
             raise AgentExited("The agent has exited.")
         await self.transport.write(content.encode())
+
+    async def interrupt(self, settle_timeout_s: float = INTERRUPT_SETTLE_S) -> bool:
+        if not self.agent_running:
+            raise AgentExited("The agent has exited.")
+        # A message being typed is submitted first: keys written into the middle of a
+        # paste would cut it. Holding the lock while the agent settles makes a message
+        # sent meanwhile a 409, not something typed into a half-stopped agent.
+        async with self._send_lock:
+            if self.status is AgentStatus.STABLE:
+                return False
+            deadline = self._loop.time() + settle_timeout_s
+            for keys in self.adapter.interrupt_keys():
+                await self.transport.write(keys.data)
+                if keys.settle_ms:
+                    await asyncio.sleep(keys.settle_ms / 1000)
+            await self._settle(deadline)
+            clear = self.adapter.interrupt_clear_keys(self._last_user_message())
+            if clear is not None and self.agent_running:
+                # Erased once the agent has settled with the message back in its box; the
+                # answer waits for the erased box to settle in turn.
+                version = self._screen_version
+                await self.transport.write(clear.data)
+                deadline = max(deadline, self._loop.time() + CLEAR_SETTLE_S)
+                await self._wait_screen_change(version, self._loop.time() + 1.0)
+                await self._settle(deadline)
+            return True
+
+    async def _settle(self, deadline: float) -> None:
+        await self.watch.wait_for(
+            lambda: self.status is AgentStatus.STABLE or not self.agent_running,
+            max(0.0, deadline - self._loop.time()),
+        )
+
+    def _last_user_message(self) -> str:
+        for message in reversed(self.conversation.messages):
+            if message.role is Role.USER:
+                return message.content
+        return ""
 
     async def _deliver(self, content: str, *, initial: bool) -> None:
         if not self.agent_running:

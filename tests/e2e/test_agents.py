@@ -278,6 +278,37 @@ def test_raw_keystrokes_typed_and_erased(agent: AgentRun) -> None:
     assert agent.llm.prompt_count(RAW_MARKER) == 0
 
 
+def test_interrupt_stops_the_turn_and_the_next_message_arrives_intact(agent: AgentRun) -> None:
+    """POST /interrupt sends the adapter's key (Esc, Ctrl-C for Aider) while the model
+    holds its answer back: the agent stops and settles, the late answer never shows, and
+    the next message reaches the model whole (no leftover key eats its start)."""
+    prompt = "Think about this one for a long while."
+    late = "This answer arrives far too late."
+    assert agent.log.wait_settled(TURN_TIMEOUT_S)
+    before = len(agent.llm.main_requests())
+    agent.llm.push(Reply(late, delay_s=30))
+    agent.send_user(prompt)
+    agent.llm.wait_for_main_requests(before + 1, TURN_TIMEOUT_S)
+    assert agent.status()["status"] == "running"
+
+    response = agent.client.post("/interrupt", timeout=TURN_TIMEOUT_S)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"ok": True, "interrupted": True, "status": "stable"}, (
+        agent.describe()
+    )
+    messages = agent.messages()
+    assert messages[-2]["content"] == prompt if messages[-2]["role"] == "user" else True
+    assert all(late not in m["content"] for m in messages)
+
+    next_prompt = "What is two plus two?"
+    text = "Two plus two is four."
+    request, messages = agent.turn(next_prompt, Reply(text))
+    assert next_prompt in request.user_text
+    assert messages[-2]["content"] == next_prompt, agent.describe()
+    assert_reply(agent, messages[-1], text)
+    assert all(late not in m["content"] for m in agent.messages())
+
+
 def test_clean_shutdown(agent: AgentRun) -> None:
     assert agent.proc is not None and agent.agent_pid is not None
     agent_pid = agent.agent_pid
