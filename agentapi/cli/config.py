@@ -26,6 +26,7 @@ from agentapi.hosts import (
 
 DEFAULT_PORT = 3284
 MIN_TERM_SIZE = 10
+DEFAULT_READY_TIMEOUT_S = 30
 
 __all__ = ["FLAGS", "ServerOptions", "UsageError", "parse_server_args", "server_help"]
 
@@ -48,6 +49,7 @@ class ServerOptions:
     pid_file: Path | None = None
     experimental_acp: bool = False
     adapter_files: list[Path] = field(default_factory=list)
+    ready_timeout: int = DEFAULT_READY_TIMEOUT_S
 
 
 class Kind(Enum):
@@ -90,6 +92,13 @@ FLAGS: tuple[Flag, ...] = (
     Flag("pid-file", None, Kind.TEXT, "write the daemon's PID to this file"),
     Flag("experimental-acp", None, Kind.BOOL, "talk to the agent over the Agent Client Protocol"),
     Flag("adapter", None, Kind.PATHS, "load an adapter spec file (may be repeated)"),
+    Flag(
+        "ready-timeout",
+        None,
+        Kind.NUMBER,
+        "seconds of a settled screen without the agent's input box before the status is"
+        f" 'stable' anyway, with a warning (default {DEFAULT_READY_TIMEOUT_S})",
+    ),
 )
 _BY_LONG = {f.long: f for f in FLAGS}
 
@@ -244,6 +253,9 @@ def _build_options(agent: list[str], values: _Values) -> ServerOptions:
     opts.pid_file = values.path("pid_file")
     opts.experimental_acp = bool(values.boolean("experimental_acp"))
     opts.adapter_files = [Path(p) for p in values.items("adapter") or []]
+    opts.ready_timeout = values.number("ready_timeout", DEFAULT_READY_TIMEOUT_S)
+    if opts.ready_timeout < 0:
+        raise UsageError(f"--ready-timeout must not be negative, got {opts.ready_timeout}")
     if opts.experimental_acp and opts.print_openapi:
         raise UsageError("--experimental-acp cannot be combined with --print-openapi")
     if opts.experimental_acp and opts.state_file is not None:

@@ -112,7 +112,10 @@ class Daemon:
             adapter,
             self.hub,
             identity,
-            SessionOptions(initial_prompt=opts.initial_prompt),
+            SessionOptions(
+                initial_prompt=opts.initial_prompt,
+                ready_warning_ms=opts.ready_timeout * 1000,
+            ),
         )
         self.uploads = UploadStore()
         self.state: StateKeeper | None = None

@@ -12,8 +12,15 @@ Rules:
   the agent's reply is the part of the current screen that is new relative to
   it, cleaned by the adapter, and updated in place while the agent works.
 - Status is ``stable`` when the screen has not changed for ``stable_ms``, the
-  agent has drawn something, nothing is being typed, and no initial prompt is
-  still waiting; otherwise ``running``.
+  adapter has recognised the agent's input box at least once, nothing is being
+  typed, and no initial prompt or saved conversation is still waiting; otherwise
+  ``running``. A client that waits for ``stable`` and then sends must not type
+  into a loading screen.
+- Ready timeout: when the screen has been settled for ``ready_warning_ms`` and the
+  box was never recognised (a dialog, a TUI the adapter does not know), one
+  ``ReadinessOverdue`` is sent and the status may then become ``stable``, so a
+  person can answer with a raw message. The initial prompt and a saved
+  conversation still wait for the box: typed into a dialog they would answer it.
 """
 
 from __future__ import annotations
@@ -71,7 +78,9 @@ class ReadinessOverdue:
     """The screen settled long ago, something waits for the agent's input box, and the
     adapter still does not see it: a dialog, or a TUI the adapter does not know."""
 
-    waiting_for: str  # "the initial prompt" or "the saved conversation"
+    # "the initial prompt", "the saved conversation", or "" when nothing waits (only the
+    # status was held at running).
+    waiting_for: str
     waited_ms: int
 
 
@@ -94,8 +103,11 @@ class Conversation:
     ) -> None:
         self._formatter = formatter
         self._stable_ms = stable_ms
-        self._ready_warning_ms = ready_warning_ms
+        # Never before the screen has settled: a box drawn a moment later is no dialog.
+        self._ready_warning_ms = max(ready_warning_ms, stable_ms)
         self._readiness_warned = False
+        # The adapter has recognised the input box on a settled screen at least once.
+        self._ready_seen = False
         self._screen = ""
         self._seen_screen = False
         self._last_change_ms = now_ms
@@ -137,12 +149,17 @@ class Conversation:
     def sending(self) -> bool:
         return self._sending is not None
 
+    @property
+    def ready_seen(self) -> bool:
+        """Whether the agent's input box has been recognised at least once."""
+        return self._ready_seen
+
     def next_deadline_ms(self, now_ms: float) -> float | None:
         """When the status (or the initial prompt) may next change with no new screen."""
         if self._status is AgentStatus.STABLE or self._sending is not None:
             return None
         deadlines = [self._last_change_ms + self._stable_ms]
-        if self._waiting_for_readiness() and not self._readiness_warned:
+        if self._waiting_for_readiness() and not self._readiness_warned and self._seen_screen:
             deadlines.append(self._last_change_ms + self._ready_warning_ms)
         future = [d for d in deadlines if d > now_ms]
         return min(future) if future else None
@@ -243,18 +260,32 @@ class Conversation:
         return self._seen_screen and now_ms - self._last_change_ms >= self._stable_ms
 
     def _agent_ready(self, now_ms: float) -> bool:
-        return self._screen_settled(now_ms) and self._formatter.is_ready(self._screen)
+        ready = self._screen_settled(now_ms) and self._formatter.is_ready(self._screen)
+        if ready:
+            self._ready_seen = True
+        return ready
 
     def _compute_status(self, now_ms: float) -> AgentStatus:
-        if self._sending is not None or not self._initial_prompt_sent:
+        if self._sending is not None:
             return AgentStatus.RUNNING
-        if self._pending_restore is not None:
+        if not self._screen_settled(now_ms):
             return AgentStatus.RUNNING
-        return AgentStatus.STABLE if self._screen_settled(now_ms) else AgentStatus.RUNNING
+        if self._readiness_warned:
+            # Given up on recognising the box: stable, so a person can answer what is shown.
+            return AgentStatus.STABLE
+        if not self._initial_prompt_sent or self._pending_restore is not None:
+            return AgentStatus.RUNNING
+        if not self._ready_seen and not self._agent_ready(now_ms):
+            return AgentStatus.RUNNING
+        return AgentStatus.STABLE
 
     def _waiting_for_readiness(self) -> bool:
-        return self._pending_restore is not None or (
-            not self._initial_prompt_sent and self._sending is None
+        if self._sending is not None:
+            return False
+        return (
+            not self._ready_seen
+            or self._pending_restore is not None
+            or not self._initial_prompt_sent
         )
 
     def _check_readiness_overdue(self, now_ms: float, events: list[Event]) -> None:
@@ -263,10 +294,15 @@ class Conversation:
         waited = now_ms - self._last_change_ms
         if not self._seen_screen or waited < self._ready_warning_ms:
             return
-        if self._formatter.is_ready(self._screen):
+        if self._agent_ready(now_ms):
             return
         self._readiness_warned = True
-        what = "the saved conversation" if self._pending_restore else "the initial prompt"
+        if self._pending_restore is not None:
+            what = "the saved conversation"
+        elif not self._initial_prompt_sent:
+            what = "the initial prompt"
+        else:
+            what = ""
         events.append(ReadinessOverdue(what, int(waited)))
 
     def _update_status(self, now_ms: float, events: list[Event]) -> list[Event]:

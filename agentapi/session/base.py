@@ -173,10 +173,15 @@ class AgentSession(ABC):
 
     def _readiness_overdue(self, event: ReadinessOverdue) -> None:
         seconds = event.waited_ms // 1000
+        waiting = (
+            f"{event.waiting_for} still waits for it"
+            if event.waiting_for
+            else "a message sent now may not reach it"
+        )
         text = (
             f"The agent's input box has not been recognised on a screen unchanged for "
-            f"{seconds} s (adapter '{self.identity.adapter}'), so {event.waiting_for} is "
-            "still waiting. If the agent shows a dialog, answer it with a raw message; "
+            f"{seconds} s (adapter '{self.identity.adapter}'): the status is now 'stable' but "
+            f"{waiting}. If the agent shows a dialog, answer it with a raw message; "
             "if its screen looks different, pick another --type or load an --adapter file."
         )
         log.warning("%s", text)

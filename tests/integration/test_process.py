@@ -66,7 +66,8 @@ def test_agent_that_ignores_sigint_and_sigterm_is_killed(start_daemon):
         "[signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)];"
         "print('stubborn ready', flush=True); time.sleep(600)",
     ]
-    daemon = start_daemon(agent=stubborn)
+    # No input box to wait for: stable as soon as the screen settles.
+    daemon = start_daemon(agent=stubborn, flags=["--ready-timeout", "0"])
     daemon.wait_listening()
     daemon.wait_status("stable")
     agents = _children(daemon.proc.pid)
@@ -102,7 +103,7 @@ def test_grandchildren_are_cleaned_up(start_daemon):
         "subprocess.Popen(['sleep','600']);"
         "print('spawned', flush=True); time.sleep(600)"
     )
-    daemon = start_daemon(agent=[sys.executable, "-c", script])
+    daemon = start_daemon(agent=[sys.executable, "-c", script], flags=["--ready-timeout", "0"])
     daemon.wait_listening()
     daemon.wait_status("stable")
     agent = _children(daemon.proc.pid)[0]

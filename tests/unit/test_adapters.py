@@ -212,8 +212,17 @@ def test_amp_is_not_ready_while_only_its_logo_is_drawn(registry):
     assert amp.is_ready("╭─smart─────╮\n│           │\n╰──~/p (main)─╯\n")
 
 
-def test_an_adapter_without_ready_patterns_is_always_ready(registry):
-    assert registry.lookup("custom").is_ready("")
+def test_the_generic_adapter_is_ready_only_once_a_prompt_box_is_drawn(registry):
+    custom = registry.lookup("custom")
+    assert not custom.is_ready("")
+    assert not custom.is_ready("loading...")
+    assert custom.is_ready(f"Welcome\n\n{'─' * 40}\n> \n{'─' * 40}\n  ? for help")
+    # An empty prompt on the last line is a box even without a rule above it.
+    assert custom.is_ready("Welcome\n\n❯")
+
+
+def test_an_adapter_with_an_empty_ready_list_is_ready_once_settled():
+    assert _adapter({"prompt": "^>", "ready": []}).is_ready("")
 
 
 # -- engine rules -----------------------------------------------------------------------

@@ -105,3 +105,11 @@ def test_print_openapi_needs_no_agent():
 def test_adapter_files_flag_repeats():
     opts = parse(["--adapter", "a.toml", "--adapter", "b.toml", "--", "x"])
     assert opts.adapter_files == [Path("a.toml"), Path("b.toml")]
+
+
+def test_ready_timeout_flag_and_variable():
+    assert parse(["--", "x"]).ready_timeout == 30
+    assert parse(["--ready-timeout", "5", "--", "x"]).ready_timeout == 5
+    assert parse(["--", "x"], {"AGENTAPI_READY_TIMEOUT": "0"}).ready_timeout == 0
+    with pytest.raises(UsageError, match="--ready-timeout must not be negative"):
+        parse(["--ready-timeout=-1", "--", "x"])

@@ -3,10 +3,16 @@
 import pytest
 
 from agentapi.adapters import Adapter, default_registry
-from agentapi.conversation import Conversation, MessageUpdated, StatusChanged
+from agentapi.conversation import (
+    Conversation,
+    MessageUpdated,
+    ReadinessOverdue,
+    SavedTranscript,
+    StatusChanged,
+)
 from agentapi.errors import AgentBusy
 from agentapi.messages import AgentStatus as Status
-from agentapi.messages import Role
+from agentapi.messages import Message, Role, wall_time
 
 RULE = "─" * 40
 BOX = f"{RULE}\n❯ \n{RULE}\n  ? for shortcuts"
@@ -259,8 +265,7 @@ def test_initial_prompt_waits_for_a_settled_screen():
 
 from datetime import UTC, datetime  # noqa: E402
 
-from agentapi.conversation import SavedTranscript, TranscriptRestored  # noqa: E402
-from agentapi.messages import Message  # noqa: E402
+from agentapi.conversation import TranscriptRestored  # noqa: E402
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 SAVED = (
@@ -338,8 +343,6 @@ def test_initial_prompt_after_restore(prompt, saved_prompt, sent, expected_due):
 
 
 def test_readiness_overdue_is_reported_once_when_the_prompt_cannot_be_typed():
-    from agentapi.conversation import ReadinessOverdue
-
     clock = Clock()
     conv = Conversation(boxed(), clock(), initial_prompt="x", ready_warning_ms=30_000)
     conv.on_screen("Do you trust this folder? (y/n)", clock(10))
@@ -347,8 +350,12 @@ def test_readiness_overdue_is_reported_once_when_the_prompt_cannot_be_typed():
     deadline = conv.next_deadline_ms(clock())
     assert deadline == clock() - 2000 + 30_000
     events = conv.tick(deadline)
-    assert events == [ReadinessOverdue("the initial prompt", 30_000)]
-    assert conv.status is Status.RUNNING
+    # Warned, then stable: a person can answer the dialog with a raw message.
+    assert events == [
+        ReadinessOverdue("the initial prompt", 30_000),
+        StatusChanged(Status.STABLE),
+    ]
+    # The prompt is not typed into the dialog.
     assert conv.initial_prompt_due(deadline) is None
     assert conv.tick(deadline + 60_000) == []
     assert conv.next_deadline_ms(deadline + 60_000) is None
@@ -357,8 +364,81 @@ def test_readiness_overdue_is_reported_once_when_the_prompt_cannot_be_typed():
     assert conv.initial_prompt_due(deadline + 63_000) == "x"
 
 
-def test_no_readiness_warning_without_anything_waiting():
+# -- ready means ready ------------------------------------------------------------------------
+
+
+def test_status_stays_running_over_a_settled_screen_without_the_input_box():
     clock = Clock()
     conv = Conversation(generic(), clock(), ready_warning_ms=30_000)
-    conv.on_screen("no input box here", clock(10))
-    assert conv.tick(clock(60_000)) == [StatusChanged(Status.STABLE)]
+    conv.on_screen("loading...", clock(10))
+    assert conv.tick(clock(2000)) == []
+    assert conv.status is Status.RUNNING
+    assert not conv.ready_seen
+    # The box appears: stable two quiet seconds later.
+    conv.on_screen(START, clock(1000))
+    assert conv.tick(clock(1999)) == []
+    assert conv.tick(clock(1)) == [StatusChanged(Status.STABLE)]
+    assert conv.ready_seen
+
+
+def test_a_blank_first_screen_is_not_stable():
+    # Aider's cold start: the daemon drew nothing for seconds and was called stable.
+    clock = Clock()
+    conv = Conversation(generic(), clock(), ready_warning_ms=30_000)
+    conv.on_screen("", clock(10))
+    assert conv.tick(clock(10_000)) == []
+    assert conv.status is Status.RUNNING
+
+
+def test_once_recognised_the_box_need_not_stay_for_later_turns():
+    conv, clock = started()
+    assert conv.status is Status.STABLE
+    conv.begin_send("hi", clock())
+    conv.on_screen("✻ Welcome to the agent\n❯ hi\n\n● working, no box drawn", clock(10))
+    conv.send_started(clock())
+    assert conv.tick(clock(2000)) == [StatusChanged(Status.STABLE)]
+
+
+def test_an_unrecognised_screen_becomes_stable_after_the_ready_timeout_with_one_warning():
+    clock = Clock()
+    conv = Conversation(generic(), clock(), ready_warning_ms=30_000)
+    conv.on_screen("Pick a theme: [1] dark [2] light", clock(10))
+    assert conv.tick(clock(2000)) == []
+    deadline = conv.next_deadline_ms(clock())
+    assert deadline == clock() - 2000 + 30_000
+    assert conv.tick(deadline - 1) == []
+    assert conv.status is Status.RUNNING
+    assert conv.tick(deadline) == [ReadinessOverdue("", 30_000), StatusChanged(Status.STABLE)]
+    # One warning only, also after the screen changes and settles again.
+    conv.on_screen("Pick a theme: [1] dark [2] light\n> 1", deadline + 10)
+    assert conv.tick(deadline + 100_000) == [StatusChanged(Status.STABLE)]
+
+
+def test_the_ready_timeout_counts_from_the_last_change():
+    clock = Clock()
+    conv = Conversation(generic(), clock(), ready_warning_ms=30_000)
+    conv.on_screen("loading 1", clock(10))
+    conv.tick(clock(20_000))
+    conv.on_screen("loading 2", clock())
+    assert conv.tick(clock(20_000)) == []
+    assert conv.status is Status.RUNNING
+    assert conv.next_deadline_ms(clock()) == clock() + 10_000
+
+
+def test_a_restore_waits_for_the_box_too():
+    saved = SavedTranscript(
+        (
+            Message(id=0, role=Role.AGENT, content="hello", time=wall_time(0)),
+            Message(id=1, role=Role.USER, content="q", time=wall_time(0)),
+        )
+    )
+    clock = Clock()
+    conv = Conversation(generic(), clock())
+    conv.schedule_restore(saved)
+    conv.on_screen("loading...", clock(10))
+    conv.tick(clock(5000))
+    assert conv.restore_pending
+    conv.on_screen(START, clock(10))
+    conv.tick(clock(2000))
+    assert not conv.restore_pending
+    assert conv.status is Status.STABLE
