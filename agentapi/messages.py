@@ -162,6 +162,51 @@ class StatusResponseBody(WireModel):
     )
 
 
+class PlanEntryPart(WireModel):
+    content: str = Field(description="What the step is about.")
+    status: str = Field(description="'pending', 'in_progress' or 'completed'.")
+    priority: str | None = Field(default=None, description="'high', 'medium' or 'low'.")
+
+
+class PermissionOptionPart(WireModel):
+    option_id: str = Field(description="The value to send back to pick this option.")
+    name: str = Field(description="The option as shown to people.")
+    kind: str = Field(description="'allow_once', 'allow_always', 'reject_once' or 'reject_always'.")
+
+
+class MessagePart(WireModel):
+    """One structured piece of an agent message (ACP mode only; absent in PTY mode).
+
+    ``content`` stays the readable text of the whole message; parts say what the text
+    cannot: which tool ran and how it ended, the plan, the agent's thoughts, a question.
+    """
+
+    type: str = Field(
+        description="'text', 'thought', 'tool_call', 'plan' or 'permission'.",
+        examples=["tool_call"],
+    )
+    text: str | None = Field(default=None, description="Text of a 'text' or 'thought' part.")
+    tool_call_id: str | None = Field(
+        default=None, description="The agent's id of the tool call (tool_call, permission)."
+    )
+    title: str | None = Field(default=None, description="What the tool call does.")
+    kind: str | None = Field(default=None, description="The tool's kind: read, edit, execute...")
+    status: str | None = Field(
+        default=None,
+        description="tool_call: 'pending', 'in_progress', 'completed' or 'failed'. "
+        "permission: 'pending', 'selected', 'refused', 'timed_out' or 'cancelled'.",
+    )
+    output: str | None = Field(default=None, description="The tool call's output, as text.")
+    entries: list[PlanEntryPart] | None = Field(default=None, description="The plan's steps.")
+    permission_id: int | None = Field(
+        default=None, description="Id to answer a pending permission request with."
+    )
+    options: list[PermissionOptionPart] | None = Field(
+        default=None, description="The choices a permission request offers."
+    )
+    selected: str | None = Field(default=None, description="The option_id that was picked.")
+
+
 class Message(WireModel):
     id: int = Field(
         description="Unique identifier for the message. This identifier also represents the "
@@ -174,6 +219,16 @@ class Message(WireModel):
     )
     role: ConversationRole = Field(description="Role of the message author")
     time: Timestamp = Field(description="Timestamp of the message")
+    parts: list[MessagePart] | None = Field(
+        default=None,
+        description="ACP mode only: the agent message's structure (text, thoughts, tool "
+        "calls, plan, permission requests), in the order it arrived.",
+    )
+    stop_reason: str | None = Field(
+        default=None,
+        description="ACP mode only: why the agent's turn ended ('end_turn', 'cancelled', "
+        "'max_tokens', 'refusal', 'error'...); absent while the agent is still working.",
+    )
 
 
 class MessagesResponseBody(WireModel):
@@ -308,6 +363,9 @@ EVENT_BODIES: dict[EventName, type[WireModel]] = {
 # Every model named in the OpenAPI document.
 SCHEMA_MODELS: list[type[BaseModel]] = [
     StatusResponseBody,
+    PlanEntryPart,
+    PermissionOptionPart,
+    MessagePart,
     Message,
     MessagesResponseBody,
     MessageRequestBody,

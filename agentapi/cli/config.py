@@ -48,6 +48,10 @@ class ServerOptions:
     save_state: bool = False
     pid_file: Path | None = None
     experimental_acp: bool = False
+    acp_permissions: str = "allow"
+    acp_permission_timeout: float = 300.0
+    acp_start_timeout: float = 60.0
+    mcp_file: Path | None = None
     adapter_files: list[Path] = field(default_factory=list)
     ready_timeout: int = DEFAULT_READY_TIMEOUT_S
 
@@ -99,7 +103,22 @@ FLAGS: tuple[Flag, ...] = (
         "seconds of a settled screen without the agent's input box before the status is"
         f" 'stable' anyway, with a warning (default {DEFAULT_READY_TIMEOUT_S})",
     ),
+    Flag("acp-permissions", None, Kind.TEXT, "ACP: answer permission requests allow|deny|ask"),
+    Flag(
+        "acp-permission-timeout",
+        None,
+        Kind.TEXT,
+        "ACP: seconds an asked permission waits for an answer before it is refused (300)",
+    ),
+    Flag(
+        "acp-start-timeout",
+        None,
+        Kind.TEXT,
+        "ACP: seconds the agent has to answer initialize and session/new (60)",
+    ),
+    Flag("mcp-file", None, Kind.TEXT, "ACP: JSON file with mcpServers to give the agent"),
 )
+ACP_PERMISSIONS = ("allow", "deny", "ask")
 _BY_LONG = {f.long: f for f in FLAGS}
 
 
@@ -205,6 +224,20 @@ class _Values:
                 f"invalid value {given.value!r} for {given.source}: expected a whole number"
             ) from None
 
+    def seconds(self, dest: str, default: float) -> float:
+        given = self._given.get(dest)
+        if given is None:
+            return default
+        try:
+            value = float(str(given.value).strip())
+        except ValueError:
+            value = -1.0
+        if not 0 < value < float("inf"):
+            raise UsageError(
+                f"invalid value {given.value!r} for {given.source}: expected a number of seconds"
+            )
+        return value
+
     def boolean(self, dest: str) -> bool | None:
         given = self._given.get(dest)
         return None if given is None else parse_bool(str(given.value), given.source)
@@ -256,6 +289,15 @@ def _build_options(agent: list[str], values: _Values) -> ServerOptions:
     opts.ready_timeout = values.number("ready_timeout", DEFAULT_READY_TIMEOUT_S)
     if opts.ready_timeout < 0:
         raise UsageError(f"--ready-timeout must not be negative, got {opts.ready_timeout}")
+    opts.acp_permissions = (values.text("acp_permissions") or "allow").strip().lower()
+    if opts.acp_permissions not in ACP_PERMISSIONS:
+        raise UsageError(
+            f"invalid value {values.text('acp_permissions')!r} for --acp-permissions: "
+            "expected allow, deny or ask"
+        )
+    opts.acp_permission_timeout = values.seconds("acp_permission_timeout", 300.0)
+    opts.acp_start_timeout = values.seconds("acp_start_timeout", 60.0)
+    opts.mcp_file = values.path("mcp_file")
     if opts.experimental_acp and opts.print_openapi:
         raise UsageError("--experimental-acp cannot be combined with --print-openapi")
     if opts.experimental_acp and opts.state_file is not None:

@@ -14,6 +14,7 @@ import signal
 import socket
 import sys
 from collections.abc import Generator
+from pathlib import Path
 
 import uvicorn
 
@@ -23,6 +24,7 @@ from agentapi.errors import StartupError
 from agentapi.messages import AgentIdentity, Transport
 from agentapi.server.app import AppConfig, create_app
 from agentapi.server.uploads import UploadStore
+from agentapi.session.base import AgentSession
 from agentapi.session.hub import EventHub
 from agentapi.session.pidfile import PidFile
 from agentapi.session.session import Session, SessionOptions
@@ -94,6 +96,22 @@ def bind_socket(port: int) -> socket.socket:
     raise StartupError(f"cannot listen on port {port}: {last}")
 
 
+def _acp_session(opts: ServerOptions, hub: EventHub, identity: AgentIdentity) -> AgentSession:
+    # Imported only in ACP mode: the protocol package takes over a second to import.
+    from agentapi.acp.mcp import load_mcp_file
+    from agentapi.acp.session import AcpOptions, AcpSession, PermissionPolicy
+
+    options = AcpOptions(
+        cwd=Path.cwd(),
+        permissions=PermissionPolicy(opts.acp_permissions),
+        permission_timeout_s=opts.acp_permission_timeout,
+        start_timeout_s=opts.acp_start_timeout,
+        initial_prompt=opts.initial_prompt,
+        mcp_servers=load_mcp_file(opts.mcp_file) if opts.mcp_file else [],
+    )
+    return AcpSession(opts.agent, hub, identity, options)
+
+
 class Daemon:
     def __init__(self, opts: ServerOptions, adapter: Adapter, agent_type: str) -> None:
         self.opts = opts
@@ -104,19 +122,23 @@ class Daemon:
             agent_type=agent_type,
             adapter=adapter.name,
             agent_name=adapter.display_name,
-            transport=Transport.PTY,
+            transport=Transport.ACP if opts.experimental_acp else Transport.PTY,
         )
-        terminal = AgentTerminal(opts.agent, columns=opts.term_width, lines=opts.term_height)
-        self.session = Session(
-            terminal,
-            adapter,
-            self.hub,
-            identity,
-            SessionOptions(
-                initial_prompt=opts.initial_prompt,
-                ready_warning_ms=opts.ready_timeout * 1000,
-            ),
-        )
+        self.session: AgentSession
+        if opts.experimental_acp:
+            self.session = _acp_session(opts, self.hub, identity)
+        else:
+            terminal = AgentTerminal(opts.agent, columns=opts.term_width, lines=opts.term_height)
+            self.session = Session(
+                terminal,
+                adapter,
+                self.hub,
+                identity,
+                SessionOptions(
+                    initial_prompt=opts.initial_prompt,
+                    ready_warning_ms=opts.ready_timeout * 1000,
+                ),
+            )
         self.uploads = UploadStore()
         self.state: StateKeeper | None = None
         if opts.state_file is not None and (opts.load_state or opts.save_state):
@@ -216,8 +238,7 @@ class Daemon:
             agent_code = exit_task.result()
             if agent_code != 0:
                 code = 1
-                print(f"agent exited with code {agent_code}; its last screen:", file=sys.stderr)
-                print(self.session.last_output, file=sys.stderr)
+                print(self.session.exit_report(agent_code), file=sys.stderr)
             else:
                 log.info("agent exited")
         elif serve_task in done and serve_task.exception() is not None:

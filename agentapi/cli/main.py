@@ -58,6 +58,10 @@ def run_server(argv: Sequence[str]) -> int:
     try:
         opts = parse_server_args(argv, os.environ)
         registry = default_registry(opts.adapter_files)
+        if opts.mcp_file is not None:
+            from agentapi.acp.mcp import load_mcp_file
+
+            load_mcp_file(opts.mcp_file)  # checked now: a mistake is a usage error
     except UsageError as exc:  # adapter spec mistakes included
         return _usage_error(str(exc))
     if opts.print_openapi:
@@ -72,8 +76,6 @@ def run_server(argv: Sequence[str]) -> int:
             return _usage_error(f"unknown agent type {opts.agent_type!r} (known: {known})")
     else:
         adapter = registry.guess(opts.agent[0])
-    if opts.experimental_acp:
-        return _usage_error("--experimental-acp is not supported by this build yet")
     opts.initial_prompt = opts.initial_prompt.strip() or _read_piped_prompt()
     _configure_logging()
     return _run_daemon(opts, adapter.name, adapter)

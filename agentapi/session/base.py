@@ -147,6 +147,10 @@ class AgentSession(ABC):
     def last_output(self) -> str:
         """What the agent showed last, for a report when it fails."""
 
+    def exit_report(self, code: int) -> str:
+        """What the daemon prints when the agent failed with ``code``."""
+        return f"agent exited with code {code}; its last screen:\n{self.last_output}"
+
     # -- publishing ---------------------------------------------------------------------------
 
     def report_error(self, message: str, level: ErrorLevel = ErrorLevel.ERROR) -> None:

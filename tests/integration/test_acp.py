@@ -1,0 +1,289 @@
+"""ACP mode through a real daemon and HTTP only, with our scripted ACP agent on stdio."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import jsonschema
+import pytest
+
+from agentapi.server.openapi import build_openapi
+from tests.http_helpers import free_port, sse_events
+from tests.integration.conftest import Daemon
+
+FAKE_ACP = [sys.executable, "-m", "tests.fakes.acp_agent"]
+ACP = ["--experimental-acp"]
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory) -> Iterator[Daemon]:
+    """One daemon for the tests that leave it stable: each start costs seconds (two imports
+    of the protocol package)."""
+    daemon = Daemon(
+        tmp_path_factory.mktemp("acp"),
+        [*FAKE_ACP, "--chunk-delay", "0.02"],
+        ACP,
+        {},
+        None,
+    )
+    try:
+        yield daemon.ready()
+    finally:
+        daemon.close()
+
+
+@pytest.fixture
+def acp(start_daemon):
+    def start(*agent_flags: str, flags: list[str] | None = None, env=None):
+        return start_daemon(agent=[*FAKE_ACP, *agent_flags], flags=[*ACP, *(flags or [])], env=env)
+
+    return start
+
+
+def last_agent(daemon) -> dict:
+    messages = daemon.messages()
+    assert messages[-1]["role"] == "agent", messages
+    return messages[-1]
+
+
+def collect_updates(daemon, message_id: int, until_status: str, timeout: float = 20):
+    """Every message_update for ``message_id`` until the status becomes ``until_status``
+    after having been something else, from one /events stream."""
+    seen: list[str] = []
+    with daemon.http.stream("GET", "/events", timeout=timeout) as stream:
+        watchdog = threading.Timer(timeout, stream.close)
+        watchdog.start()
+        left_status = False
+        try:
+            for event, data in sse_events(stream):
+                if event == "message_update" and data["id"] == message_id:
+                    seen.append(data["message"])
+                elif event == "status_change":
+                    if data["status"] != until_status:
+                        left_status = True
+                    elif left_status:
+                        return seen
+        finally:
+            watchdog.cancel()
+    raise AssertionError(f"status never returned to {until_status}: {seen[-3:]}")
+
+
+def test_two_turns_over_http(shared):
+    daemon = shared
+    status = daemon.http.get("/status").json()
+    assert status["status"] == "stable"
+    assert status["transport"] == "acp"
+    before = daemon.messages()
+    assert before[0]["role"] == "agent"
+    assert "scripted-acp-agent 1.0" in before[0]["content"]
+    n = len(before)
+
+    messages = daemon.turn("hello there")
+    assert [(m["id"], m["role"]) for m in messages[n:]] == [(n, "user"), (n + 1, "agent")]
+    assert messages[n]["content"] == "hello there"
+    assert messages[n + 1]["content"] == "You said: there"
+    assert messages[n + 1]["stop_reason"] == "end_turn"
+    assert messages[n + 1]["parts"] == [{"type": "text", "text": "You said: there"}]
+    # What the old vocabulary has is all there; the new fields are extra.
+    assert set(messages[n]) == {"id", "role", "content", "time"}
+
+    messages = daemon.turn("second question")
+    assert len(messages) == n + 4
+    assert messages[n + 3]["content"] == "You said: second question"
+
+
+def test_reply_grows_in_one_message_while_running(shared):
+    daemon = shared
+    reply_id = len(daemon.messages()) + 1
+    updates: list[str] = []
+    reader = threading.Thread(
+        target=lambda: updates.extend(collect_updates(daemon, reply_id, "stable")), daemon=True
+    )
+    reader.start()
+    time.sleep(0.3)  # the stream is open and has replayed the state
+    assert daemon.send("hello a fairly long sentence to stream").json() == {"ok": True}
+    assert daemon.status() == "running"
+    reader.join(20)
+    final = "You said: a fairly long sentence to stream"
+    assert updates[-1] == final
+    # Several growing versions of the same message, each a prefix of the next.
+    assert len(updates) >= 3
+    for shorter, longer in itertools.pairwise(updates):
+        assert longer.startswith(shorter)
+    assert daemon.status() == "stable"
+
+
+def test_tool_calls_plans_and_thoughts_are_parts(shared):
+    daemon = shared
+    reply = daemon.turn("/tool")[-1]
+    assert reply["parts"][0] == {
+        "type": "tool_call",
+        "tool_call_id": "t1",
+        "title": "List files",
+        "kind": "execute",
+        "status": "completed",
+        "output": "a.txt\nb.txt",
+    }
+    assert reply["content"] == "✔ List files (completed)\nFound two files."
+
+    reply = daemon.turn("/plan")[-1]
+    plan = reply["parts"][0]
+    assert plan["type"] == "plan"
+    assert [(e["content"], e["status"]) for e in plan["entries"]] == [
+        ("Read the code", "completed"),
+        ("Write the fix", "in_progress"),
+        ("Run the tests", "pending"),
+    ]
+    assert reply["content"].startswith("Plan:\n  [x] Read the code\n  [>] Write the fix")
+
+    reply = daemon.turn("/think")[-1]
+    assert reply["parts"][0] == {"type": "thought", "text": "Pondering."}
+    # Thoughts are structure, not part of the readable reply.
+    assert reply["content"] == "Thought done."
+
+    # Every answer, parts included, is what our OpenAPI document says.
+    document = build_openapi()
+    schema = {
+        "$ref": "#/components/schemas/MessagesResponseBody",
+        "components": document["components"],
+    }
+    jsonschema.validate(daemon.http.get("/messages").json(), schema)
+
+
+def test_busy_while_a_prompt_is_in_flight(shared):
+    daemon = shared
+    assert daemon.send("/slow 30").status_code == 200
+    busy = daemon.send("another")
+    assert busy.status_code == 409
+    assert busy.headers["content-type"] == "application/problem+json"
+    assert daemon.status() == "running"
+    daemon.send("\x03", "raw")
+    daemon.wait_status("stable", timeout=10)
+
+
+def test_esc_cancels_the_turn(shared):
+    daemon = shared
+    assert daemon.send("/slow 100").status_code == 200
+    time.sleep(0.5)
+    assert daemon.send("\x1b", "raw").json() == {"ok": True}
+    daemon.wait_status("stable", timeout=10)
+    reply = last_agent(daemon)
+    assert reply["stop_reason"] == "cancelled"
+    assert reply["content"].startswith("chunk 0 ")
+    assert reply["content"].endswith("(cancelled)")
+    # The agent is usable again.
+    assert daemon.turn("hello again")[-1]["content"] == "You said: again"
+
+
+def test_interrupt_endpoint_cancels_and_answers_once_stable(shared):
+    daemon = shared
+    idle = daemon.http.post("/interrupt")
+    assert idle.status_code == 200
+    assert idle.json()["interrupted"] is False
+    assert daemon.send("/slow 100").status_code == 200
+    time.sleep(0.3)
+    answer = daemon.http.post("/interrupt")
+    assert answer.status_code == 200
+    assert answer.json() == {"ok": True, "interrupted": True, "status": "stable"}
+    assert last_agent(daemon)["stop_reason"] == "cancelled"
+
+
+def test_garbage_mid_session_is_a_warning_not_a_failure(shared):
+    daemon = shared
+    reply = daemon.turn("/garbage")[-1]
+    assert reply["content"] == "After garbage."
+    assert daemon.proc.poll() is None
+
+
+def test_files_inside_the_working_directory_only(shared, tmp_path):
+    daemon = shared
+    cwd = daemon.http.get("/messages")  # the daemon runs in the test's working directory
+    assert cwd.status_code == 200
+    inside = "pyproject.toml"
+    reply = daemon.turn(f"/read {inside}")[-1]
+    assert reply["content"] == "First line: [build-system]"
+    secret = tmp_path / "secret.txt"
+    secret.write_text("top secret\n")
+    reply = daemon.turn(f"/read {secret}")[-1]
+    assert reply["content"].startswith("Read failed")
+    assert "top secret" not in reply["content"]
+    outside = tmp_path / "written.txt"
+    reply = daemon.turn(f"/write {outside} nope")[-1]
+    assert reply["content"].startswith("Write failed")
+    assert not outside.exists()
+
+
+# -- an agent that cannot be used: a clear error, never a hang ----------------------------------
+
+
+def run_failing(agent_flags: list[str], flags: list[str], timeout: float = 30):
+    started = time.monotonic()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agentapi",
+            "server",
+            "--port",
+            str(free_port()),
+            *ACP,
+            *flags,
+            "--",
+            *FAKE_ACP,
+            *agent_flags,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    return proc, time.monotonic() - started
+
+
+def test_agent_exiting_at_start(acp):
+    proc, _ = run_failing(["--exit-at-start", "3"], [])
+    assert proc.returncode == 1
+    assert "exited with code 3" in proc.stderr
+    assert "fake agent: cannot find my configuration" in proc.stderr
+
+
+def test_agent_that_never_answers_initialize():
+    proc, took = run_failing(["--no-init"], ["--acp-start-timeout", "1"])
+    assert proc.returncode == 1
+    assert "did not answer initialize within 1 s" in proc.stderr
+    assert took < 15
+
+
+def test_agent_writing_non_json_at_start():
+    proc, _ = run_failing(["--garbage-at-start"], [])
+    assert proc.returncode == 1
+    assert "not JSON-RPC" in proc.stderr
+    assert "Welcome to the fake agent!" in proc.stderr
+
+
+def test_agent_exiting_mid_turn(acp):
+    daemon = acp().ready()
+    with contextlib.suppress(httpx.HTTPError):
+        daemon.send("/exit 4")
+    assert daemon.wait_exit(20) == 1
+    assert "exited with code 4" in daemon.log()
+    assert "exiting as asked" in daemon.log()
+
+
+def test_missing_agent_command(start_daemon):
+    proc = subprocess.run(
+        [sys.executable, "-m", "agentapi", "server", *ACP, "--", "no-such-acp-agent-here"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 1
+    assert "'no-such-acp-agent-here' was not found" in proc.stderr
