@@ -381,6 +381,30 @@ SCHEMA_MODELS: list[type[BaseModel]] = [
 ]
 
 
+# The agent types the original knows, in the order its `server --help` lists them. Clients
+# look the reported `agent_type` up in this fixed list (the original's chat page crashes on
+# any other word), so every other adapter reports `custom` and its own name in `adapter`.
+ORIGINAL_AGENT_TYPES: tuple[str, ...] = (
+    "claude",
+    "goose",
+    "aider",
+    "gemini",
+    "copilot",
+    "amp",
+    "codex",
+    "cursor",
+    "auggie",
+    "amazonq",
+    "opencode",
+    "custom",
+)
+
+
+def wire_agent_type(adapter_name: str) -> str:
+    """The `agent_type` an adapter reports: its name if the original knows it, else custom."""
+    return adapter_name if adapter_name in ORIGINAL_AGENT_TYPES else "custom"
+
+
 @dataclass(frozen=True, slots=True)
 class AgentIdentity:
     """Who the agent is, as every status answer and status event says it."""

@@ -23,6 +23,7 @@ from agentapi.hosts import (
     parse_allowed_hosts,
     parse_allowed_origins,
 )
+from agentapi.messages import ORIGINAL_AGENT_TYPES
 
 DEFAULT_PORT = 3284
 MIN_TERM_SIZE = 10
@@ -81,7 +82,13 @@ class Flag:
 
 
 FLAGS: tuple[Flag, ...] = (
-    Flag("type", "t", Kind.TEXT, "agent type (guessed from the agent command if not given)"),
+    Flag(
+        "type",
+        "t",
+        Kind.TEXT,
+        f"override the agent type (one of: {', '.join(ORIGINAL_AGENT_TYPES)}; or demo, or the"
+        " name of an --adapter spec; guessed from the agent command if not given)",
+    ),
     Flag("port", "p", Kind.NUMBER, f"HTTP port (default {DEFAULT_PORT})"),
     Flag("print-openapi", "P", Kind.BOOL, "print the OpenAPI document and exit"),
     Flag("chat-base-path", "c", Kind.TEXT, "base path of the chat page (default /chat)"),

@@ -14,6 +14,7 @@ from agentapi import __version__
 from agentapi.adapters import Adapter, default_registry
 from agentapi.cli.config import ServerOptions, parse_server_args, server_help
 from agentapi.errors import StartupError, UsageError
+from agentapi.messages import wire_agent_type
 
 USAGE = """usage: agentapi <command> [flags]
 
@@ -78,7 +79,7 @@ def run_server(argv: Sequence[str]) -> int:
         adapter = registry.guess(opts.agent[0])
     opts.initial_prompt = opts.initial_prompt.strip() or _read_piped_prompt()
     _configure_logging()
-    return _run_daemon(opts, adapter.name, adapter)
+    return _run_daemon(opts, wire_agent_type(adapter.name), adapter)
 
 
 def _run_daemon(opts: ServerOptions, agent_type: str, adapter: Adapter) -> int:

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.http_helpers import sse_events
+
 # The original daemon's published OpenAPI document, kept here as the contract to cover.
 UPSTREAM = Path(__file__).resolve().parents[1] / "fixtures" / "contract" / "upstream-openapi.json"
 
@@ -21,6 +23,26 @@ def test_status_shape(demo):
         "adapter": "custom",
         "agent_name": "Custom",
     }
+
+
+def test_an_adapter_the_original_does_not_know_reports_custom(start_daemon, tmp_path):
+    # The original's chat page looks agent_type up in its fixed list and crashes on "demo".
+    spec = tmp_path / "my-agent.toml"
+    spec.write_text(
+        (Path(__file__).parents[2] / "adapters" / "demo.toml")
+        .read_text()
+        .replace('name = "demo"', 'name = "my-agent"')
+    )
+    for flags, adapter in ((["--type", "demo"], "demo"), (["--adapter", str(spec)], "my-agent")):
+        daemon = start_daemon(flags=[*flags, "--type", adapter]).ready()
+        body = daemon.http.get("/status").json()
+        assert (body["agent_type"], body["adapter"]) == ("custom", adapter)
+        with daemon.http.stream("GET", "/events", timeout=10) as stream:
+            for event, data in sse_events(stream):
+                if event == "status_change":
+                    assert (data["agent_type"], data["adapter"]) == ("custom", adapter)
+                    break
+        daemon.close()
 
 
 @pytest.mark.parametrize(

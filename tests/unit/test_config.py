@@ -113,3 +113,21 @@ def test_ready_timeout_flag_and_variable():
     assert parse(["--", "x"], {"AGENTAPI_READY_TIMEOUT": "0"}).ready_timeout == 0
     with pytest.raises(UsageError, match="--ready-timeout must not be negative"):
         parse(["--ready-timeout=-1", "--", "x"])
+
+
+def test_server_help_names_every_agent_type():
+    # A client searches this text to decide which agent types the daemon supports.
+    from agentapi.cli.config import server_help
+    from tests.agent_types import AGENT_TYPES
+
+    words = set(server_help().replace(",", " ").replace(";", " ").replace(")", " ").split())
+    assert set(AGENT_TYPES) <= words
+
+
+def test_agent_type_on_the_wire_stays_in_the_original_vocabulary():
+    from agentapi.messages import wire_agent_type
+    from tests.agent_types import AGENT_TYPES
+
+    assert [wire_agent_type(t) for t in AGENT_TYPES] == list(AGENT_TYPES)
+    assert wire_agent_type("demo") == "custom"
+    assert wire_agent_type("my-agent") == "custom"
