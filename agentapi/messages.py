@@ -233,6 +233,11 @@ class Message(WireModel):
 
 class MessagesResponseBody(WireModel):
     messages: list[Message] = Field(description="List of messages")
+    revision: int | None = Field(
+        default=None,
+        description="How many times the transcript has changed (a message added or updated). "
+        "Pass it back as `revision` with `wait` to be answered at the next change.",
+    )
 
 
 class MessageRequestBody(BaseModel):

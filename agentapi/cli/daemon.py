@@ -249,6 +249,8 @@ class Daemon:
         # writes, so requests in flight finish (the agent still running) before it.
         # Event streams end at once; they would otherwise hold the drain to its limit.
         self.hub.close_all()
+        # Long-polls too: they answer with what there is.
+        self.session.watch.close()
         server.request_exit()
         with contextlib.suppress(TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(asyncio.shield(serve_task), HTTP_DRAIN_S + 0.5)

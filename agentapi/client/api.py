@@ -35,6 +35,7 @@ from agentapi.messages import (
     EventName,
     InterruptResponseBody,
     Message,
+    MessagesResponseBody,
     MessageUpdateBody,
     ScreenUpdateBody,
     StatusChangeBody,
@@ -43,6 +44,8 @@ from agentapi.messages import (
 
 DEFAULT_URL = "http://localhost:3284"
 DEFAULT_TIMEOUT_S = 60.0
+# How long one long-poll waits for a change before it is asked again.
+LONG_POLL_S = 30.0
 
 __all__ = [
     "DEFAULT_URL",
@@ -64,6 +67,7 @@ __all__ = [
     "ScreenUpdate",
     "Status",
     "StatusChange",
+    "Transcript",
     "WaitTimeout",
     "normalize_url",
     "parse_event",
@@ -118,6 +122,7 @@ Status = StatusResponseBody
 MessageUpdate = MessageUpdateBody
 StatusChange = StatusChangeBody
 Interrupted = InterruptResponseBody
+Transcript = MessagesResponseBody
 AgentError = ErrorBody
 ScreenUpdate = ScreenUpdateBody
 
@@ -289,8 +294,9 @@ class AsyncClient:
     def _url(self, path: str) -> str:
         return self.base_url + path
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        timeout = aiohttp.ClientTimeout(total=self.timeout)
+    async def _request(self, method: str, path: str, *, wait: float = 0.0, **kwargs: Any) -> Any:
+        # A long-poll may be answered ``wait`` seconds late by design.
+        timeout = aiohttp.ClientTimeout(total=self.timeout + wait)
         try:
             async with self._http().request(
                 method, self._url(path), timeout=timeout, **kwargs
@@ -311,12 +317,39 @@ class AsyncClient:
 
     # -- calls ------------------------------------------------------------------------------
 
-    async def status(self) -> Status:
-        return Status.model_validate(await self._request("GET", "/status"))
+    async def status(self, wait_for: str | None = None, timeout: float = LONG_POLL_S) -> Status:
+        """The status; with ``wait_for`` ("stable" or "running"), a long-poll answered once
+        the status is that one, or after ``timeout`` seconds (at most 60) as it is then."""
+        if wait_for is None:
+            return Status.model_validate(await self._request("GET", "/status"))
+        params = {"wait_for": wait_for, "timeout": f"{timeout:g}"}
+        data = await self._request("GET", "/status", params=params, wait=timeout)
+        return Status.model_validate(data)
 
     async def messages(self) -> list[Message]:
         data = await self._request("GET", "/messages")
         return [Message.model_validate(m) for m in data["messages"]]
+
+    async def poll_messages(
+        self,
+        *,
+        after: int | None = None,
+        revision: int | None = None,
+        wait: float = LONG_POLL_S,
+    ) -> Transcript:
+        """``GET /messages`` as a long-poll: answered once the transcript differs from
+        ``revision`` (or a message newer than ``after`` exists), else after ``wait`` s.
+
+        Messages are only those with an id greater than ``after``. Pass back the answer's
+        ``revision`` to wait for the next change.
+        """
+        params: dict[str, str] = {"wait": f"{wait:g}"}
+        if after is not None:
+            params["after"] = str(after)
+        if revision is not None:
+            params["revision"] = str(revision)
+        data = await self._request("GET", "/messages", params=params, wait=wait)
+        return Transcript.model_validate(data)
 
     async def send(self, text: str) -> None:
         """Send a user message; returns once the agent visibly started on it.
@@ -411,6 +444,20 @@ class AsyncClient:
             raise WaitTimeout(f"the agent was not stable within {timeout:g} s") from None
 
     async def _until_stable(self) -> None:
+        # A long-poll first: it works through proxies that buffer event streams. A daemon
+        # that answers early without being stable does not know the parameter (the
+        # original), and an error answer may be a proxy's: follow the event stream instead.
+        loop = asyncio.get_running_loop()
+        while True:
+            began = loop.time()
+            try:
+                status = await self.status(wait_for="stable", timeout=LONG_POLL_S)
+            except ProblemError:
+                break
+            if status.status == "stable":
+                return
+            if loop.time() - began < LONG_POLL_S - 1:
+                break
         async with contextlib.aclosing(self.events()) as stream:
             async for event in stream:
                 if isinstance(event, StatusChange) and event.status == "stable":
@@ -520,11 +567,18 @@ class Client:
         finally:
             self._runner.close()
 
-    def status(self) -> Status:
-        return self._runner.run(self._async.status())
+    def status(self, wait_for: str | None = None, timeout: float = LONG_POLL_S) -> Status:
+        return self._runner.run(self._async.status(wait_for, timeout))
 
     def messages(self) -> list[Message]:
         return self._runner.run(self._async.messages())
+
+    def poll_messages(
+        self, *, after: int | None = None, revision: int | None = None, wait: float = LONG_POLL_S
+    ) -> Transcript:
+        return self._runner.run(
+            self._async.poll_messages(after=after, revision=revision, wait=wait)
+        )
 
     def send(self, text: str) -> None:
         self._runner.run(self._async.send(text))

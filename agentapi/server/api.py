@@ -23,6 +23,7 @@ from agentapi.messages import (
     UploadResponseBody,
     WireModel,
 )
+from agentapi.server.longpoll import MessagesQuery, QueryError, StatusQuery
 from agentapi.server.problems import problem, problem_for
 from agentapi.server.uploads import UploadStore, receive_upload
 from agentapi.session.base import AgentSession
@@ -42,16 +43,46 @@ def _validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
     return errors
 
 
+def _query_problem(exc: QueryError) -> Response:
+    return problem(422, "Unprocessable Entity", str(exc), errors=[exc.detail()])
+
+
 class JsonApi:
     def __init__(self, session: AgentSession, uploads: UploadStore) -> None:
         self.session = session
         self.uploads = uploads
 
     async def status(self, request: Request) -> Response:
+        try:
+            query = StatusQuery.parse(request.query_params)
+        except QueryError as exc:
+            return _query_problem(exc)
+        if query.wait_for is not None:
+            await self.session.wait_for_status(query.wait_for, query.timeout)
         return json_response(self.session.identity.status_body(self.session.status))
 
     async def messages(self, request: Request) -> Response:
-        return json_response(MessagesResponseBody(messages=list(self.session.messages)))
+        try:
+            query = MessagesQuery.parse(request.query_params)
+        except QueryError as exc:
+            return _query_problem(exc)
+        session = self.session
+        if query.wait:
+            revision = session.transcript_revision if query.revision is None else query.revision
+            after = query.after
+
+            def news() -> bool:
+                if session.transcript_revision != revision:
+                    return True
+                last = session.messages[-1].id if session.messages else -1
+                return after is not None and last > after
+
+            await session.watch.wait_for(news, query.wait)
+        messages = list(session.messages)
+        if query.after is not None:
+            messages = [m for m in messages if m.id > query.after]
+        body = MessagesResponseBody(messages=messages, revision=session.transcript_revision)
+        return json_response(body)
 
     async def post_message(self, request: Request) -> Response:
         raw = await request.body()

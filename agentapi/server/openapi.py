@@ -26,6 +26,19 @@ _ERROR = {
 }
 
 
+_SECONDS = {"type": "number", "minimum": 0, "maximum": 60}
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
+
+
 def _sse_event(name: str, schema: str) -> dict[str, Any]:
     return {
         "title": f"Event {name}",
@@ -75,7 +88,22 @@ def build_openapi() -> dict[str, Any]:
                 "get": {
                     "operationId": "get-status",
                     "summary": "Get status",
-                    "description": "Returns the current status of the agent.",
+                    "description": "Returns the current status of the agent. With "
+                    "`wait_for`, a long-poll: the answer comes as soon as the status is the one "
+                    "asked for (at once if it already is), or after `timeout` seconds with the "
+                    "status as it is then. Bad values are 422.",
+                    "parameters": [
+                        _query(
+                            "wait_for",
+                            {"type": "string", "enum": ["running", "stable"]},
+                            "Answer once the status is this one.",
+                        ),
+                        _query(
+                            "timeout",
+                            _SECONDS | {"default": 30},
+                            "With `wait_for`: the longest wait, in seconds (at most 60).",
+                        ),
+                    ],
                     "responses": {
                         "200": _json("StatusResponseBody", "OK"),
                         "default": _ERROR,
@@ -87,7 +115,31 @@ def build_openapi() -> dict[str, Any]:
                     "operationId": "get-messages",
                     "summary": "Get messages",
                     "description": "Returns a list of messages representing the conversation "
-                    "history with the agent.",
+                    "history with the agent. A long-poll for clients that cannot use "
+                    "`/events` (a proxy that buffers it): with `wait`, the answer comes as soon "
+                    "as the transcript differs from `revision` (a message added or updated), or "
+                    "a message newer than `after` exists; without `revision`, at the next change "
+                    "after the request; at the latest after `wait` seconds, with what there is. "
+                    "To follow a conversation, pass back the `revision` of each answer and "
+                    "`after` = the id before the last message you have (the last one is updated "
+                    "in place while the agent works). Bad values are 422.",
+                    "parameters": [
+                        _query(
+                            "after",
+                            {"type": "integer", "minimum": -1},
+                            "Only messages with a greater id.",
+                        ),
+                        _query(
+                            "wait",
+                            _SECONDS,
+                            "Wait up to this many seconds (at most 60) for a change.",
+                        ),
+                        _query(
+                            "revision",
+                            {"type": "integer", "minimum": 0},
+                            "The `revision` of the answer you have: wait for a different one.",
+                        ),
+                    ],
                     "responses": {
                         "200": _json("MessagesResponseBody", "OK"),
                         "default": _ERROR,

@@ -66,6 +66,9 @@ class AgentSession(ABC):
         self.on_transcript_change: Callable[[], None] = lambda: None
         # Woken on every published change: interrupt and the long-polls wait on it.
         self.watch = ChangeWatch()
+        # Counts changes to the transcript (a message added or updated, a restore), so a
+        # long-polling client can ask for "anything since the answer I have".
+        self.transcript_revision = 0
 
     def now_ms(self) -> float:
         return self.clock.now_ms()
@@ -160,8 +163,6 @@ class AgentSession(ABC):
     def publish(self, events: list[Event]) -> None:
         """Forward conversation events to the hub (and a changed transcript to the keeper)."""
         transcript_changed = False
-        if events:
-            self.watch.changed()
         for event in events:
             if isinstance(event, MessageUpdated):
                 self.hub.message_update(event.message)
@@ -170,10 +171,14 @@ class AgentSession(ABC):
                 self.hub.status_change(self.identity.status_change(event.status))
             elif isinstance(event, TranscriptRestored):
                 self.hub.reset_messages()
+                self.transcript_revision += 1
             elif isinstance(event, ReadinessOverdue):
                 self._readiness_overdue(event)
         if transcript_changed:
+            self.transcript_revision += 1
             self.on_transcript_change()
+        if events:
+            self.watch.changed()
 
     def _readiness_overdue(self, event: ReadinessOverdue) -> None:
         seconds = event.waited_ms // 1000

@@ -17,11 +17,17 @@ class ChangeWatch:
         self.version = 0
         # Replaced on every change: a waiter holds the event of the version it saw.
         self._changed = asyncio.Event()
+        self.closed = False
 
     def changed(self) -> None:
         self.version += 1
         self._changed.set()
         self._changed = asyncio.Event()
+
+    def close(self) -> None:
+        """Shutting down: every waiter answers now, with what there is."""
+        self.closed = True
+        self.changed()
 
     async def wait_for(self, condition: Callable[[], bool], timeout: float) -> bool:
         """Wait until ``condition()`` holds (checked now and after every change).
@@ -31,6 +37,8 @@ class ChangeWatch:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not condition():
+            if self.closed:
+                return False
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return False
