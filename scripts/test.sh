@@ -19,6 +19,12 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip 'setuptools>=77'
 .venv/bin/python -m pip install --quiet -e '.[test]'
 
+# The chat page's browser tests drive the system Chromium (Playwright's own browser download
+# cannot work offline). CI runs as root on Debian; elsewhere they skip, naming this command.
+if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null || echo "chromium install failed: browser tests will be skipped"
+fi
+
 if [ "${AGENTAPI_SKIP_AGENT_INSTALL:-}" != "1" ] && [ -x scripts/install-agents.sh ]; then
   # Real agent CLIs for the end-to-end tests; a failed install skips those tests only.
   scripts/install-agents.sh ${AGENTAPI_TEST_AGENTS:-} || echo "agent install failed: end-to-end tests will be skipped"

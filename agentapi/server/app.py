@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from agentapi.server.api import JsonApi
-from agentapi.server.docs import ApiDocs, static_text
+from agentapi.server.chat import ChatPage
+from agentapi.server.docs import ApiDocs
 from agentapi.server.problems import problem
 from agentapi.server.security import CorsMiddleware, HostAllowListMiddleware
 from agentapi.server.streams import EventStreams
@@ -27,17 +28,6 @@ class AppConfig:
     allowed_hosts: list[str]
     allowed_origins: list[str]
     chat_base_path: str = "/chat"
-
-
-class ChatPage:
-    def __init__(self, config: AppConfig) -> None:
-        self.config = config
-
-    async def root(self, request: Request) -> Response:
-        return RedirectResponse(self.config.chat_base_path.rstrip("/") + "/embed", 307)
-
-    async def chat(self, request: Request) -> Response:
-        return HTMLResponse(static_text("chat.html"))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -57,7 +47,7 @@ def create_app(session: AgentSession, config: AppConfig, uploads: UploadStore) -
     api = JsonApi(session, uploads)
     streams = EventStreams(session.hub)
     docs = ApiDocs()
-    chat = ChatPage(config)
+    chat = ChatPage(config.chat_base_path)
     routes = [
         Route("/status", api.status, methods=["GET"]),
         Route("/messages", api.messages, methods=["GET"]),
@@ -69,8 +59,9 @@ def create_app(session: AgentSession, config: AppConfig, uploads: UploadStore) -
         Route("/openapi.json", docs.openapi, methods=["GET"]),
         Route("/docs", docs.docs, methods=["GET"]),
         Route("/", chat.root, methods=["GET"]),
-        Route("/chat", chat.chat, methods=["GET"]),
-        Route("/chat/{path:path}", chat.chat, methods=["GET"]),
+        Route("/chat", chat.page, methods=["GET"]),
+        Route("/chat/static/{name}", chat.asset, methods=["GET"]),
+        Route("/chat/{path:path}", chat.page, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,

@@ -29,8 +29,9 @@ class Daemon:
         flags: list[str],
         env: dict[str, str],
         stdin: bytes | None,
+        port: int | None = None,
     ) -> None:
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp / f"daemon-{self.port}.log"
         self._log = self.log_path.open("wb")
@@ -149,9 +150,10 @@ def start_daemon(tmp_path: Path) -> Iterator:
         env: dict[str, str] | None = None,
         stdin: bytes | None = None,
         think: float = 0.2,
+        port: int | None = None,
     ) -> Daemon:
         daemon = Daemon(
-            tmp_path, agent or [*DEMO, "--think", str(think)], flags or [], env or {}, stdin
+            tmp_path, agent or [*DEMO, "--think", str(think)], flags or [], env or {}, stdin, port
         )
         started.append(daemon)
         return daemon

@@ -1,0 +1,75 @@
+// The daemon's HTTP API. Every URL is relative: the page's <base> points at the daemon's
+// root, whatever prefix a proxy put in front of it.
+
+export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+
+export class ApiError extends Error {
+  constructor(status, title, detail) {
+    super(detail || title || `HTTP ${status}`);
+    this.status = status;
+    this.title = title;
+  }
+}
+
+async function errorOf(response) {
+  let title = response.statusText;
+  let detail = "";
+  try {
+    const body = await response.json();
+    title = body.title || title;
+    detail = body.detail || "";
+  } catch {
+    // Not a problem document (a proxy's error page): the status line says enough.
+  }
+  return new ApiError(response.status, title, detail || `${response.status} ${title}`.trim());
+}
+
+async function call(path, init) {
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, "Offline", "The daemon cannot be reached.");
+  }
+  if (!response.ok) throw await errorOf(response);
+  return response.json();
+}
+
+export function getStatus() {
+  return call("status", { cache: "no-store" });
+}
+
+export function getMessages() {
+  return call("messages", { cache: "no-store" });
+}
+
+export function sendMessage(content, type = "user") {
+  return call("message", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ content, type }),
+  });
+}
+
+// POST /interrupt where the daemon has it; older daemons get the Esc most agents take.
+export async function interrupt() {
+  try {
+    return await call("interrupt", { method: "POST" });
+  } catch (error) {
+    if (error.status === 404 || error.status === 405) return sendMessage("\u001b", "raw");
+    throw error;
+  }
+}
+
+export async function upload(file) {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  const body = await call("upload", { method: "POST", body: form });
+  return body.filePath;
+}
+
+export function formatBytes(count) {
+  if (count >= 1024 * 1024) return `${(count / (1024 * 1024)).toFixed(1)} MiB`;
+  if (count >= 1024) return `${(count / 1024).toFixed(1)} KiB`;
+  return `${count} bytes`;
+}

@@ -1,0 +1,326 @@
+"""The web chat page in a real browser (Debian's Chromium) against the real daemon.
+
+Each test drives the page as a person would (typing, clicking, pressing keys, dropping
+files) and asserts what the page shows, and, where it matters, what reached the daemon.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.browser_support import ARTIFACTS, PageLog, PrefixProxy, launch_browser
+from tests.integration.conftest import DEMO, Daemon
+
+pytest.importorskip("playwright", reason="pip install -e '.[test]' installs playwright")
+from playwright.sync_api import expect
+
+expect.set_options(timeout=15_000)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    yield from launch_browser()
+
+
+@pytest.fixture(scope="module")
+def shared_daemon(tmp_path_factory) -> Iterator[Daemon]:
+    """One daemon for the tests that only add to its conversation: daemons are slow to start."""
+    daemon = Daemon(tmp_path_factory.mktemp("shared"), [*DEMO, "--think", "0.2"], [], {}, None)
+    try:
+        yield daemon.ready()
+    finally:
+        daemon.close()
+
+
+@pytest.fixture
+def shared(shared_daemon: Daemon) -> Daemon:
+    shared_daemon.wait_status("stable")
+    return shared_daemon
+
+
+@pytest.fixture
+def open_page(browser) -> Iterator:
+    opened: list[tuple[object, PageLog, bool]] = []
+
+    def open_(url: str, width: int = 1100, height: int = 760, scheme: str = "light", quiet=True):
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, color_scheme=scheme
+        )
+        page = context.new_page()
+        log = PageLog(page)
+        opened.append((context, log, quiet))
+        page.goto(url)
+        expect(page.locator("body")).to_have_attribute("data-synced", "true")
+        return page, log
+
+    yield open_
+    for context, log, quiet in opened:
+        context.close()  # type: ignore[attr-defined]
+        assert log.real_errors() == [], log.errors
+        if quiet:
+            assert log.errors == [], log.errors
+
+
+def messages(page):
+    return page.locator("#messages > li")
+
+
+def send(page, text: str) -> None:
+    page.locator("#draft").fill(text)
+    page.locator("#draft").press("Enter")
+
+
+def turn(page, text: str) -> None:
+    """Send ``text`` and wait for the reply to finish: two more messages, status stable."""
+    count = messages(page).count()
+    send(page, text)
+    expect(messages(page)).to_have_count(count + 2)
+    expect(page.locator("#draft")).to_have_value("")
+    expect(page.locator("body")).to_have_attribute("data-status", "stable")
+
+
+def shoot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def test_full_turn_with_status_flips(demo, open_page):
+    page, _ = open_page(demo.url + "/chat")
+    expect(page.locator("#status-word")).to_have_text("Stable")
+    expect(page.locator("#agent-name")).to_have_text("Custom")
+    expect(messages(page).first).to_contain_text("agentapi demo agent")
+    send(page, "/think 1.5 pondered and done")
+    expect(page.locator("#status-word")).to_have_text("Running")
+    expect(page.locator("#stop")).to_be_visible()
+    expect(page.locator("#status-word")).to_have_text("Stable")
+    expect(page.locator("#stop")).to_be_hidden()
+    expect(messages(page)).to_have_count(3)
+    expect(page.locator(".message-user .body")).to_have_text("/think 1.5 pondered and done")
+    expect(messages(page).nth(2).locator(".body")).to_have_text("● pondered and done")
+    expect(page.locator("#draft")).to_have_value("")
+    expect(page.locator("#announcer")).to_contain_text("pondered and done")
+    assert [m["id"] for m in demo.messages()] == [0, 1, 2]
+
+
+def test_links_are_clickable_and_whitespace_kept(shared, open_page):
+    page, _ = open_page(shared.url + "/chat")
+    turn(page, "see https://example.com/docs. and\n    indented")
+    reply = messages(page).last
+    expect(reply.locator(".body")).to_have_text(
+        "● You said: see https://example.com/docs. and\n      indented"
+    )
+    link = reply.locator("a")
+    expect(link).to_have_attribute("href", "https://example.com/docs")
+    expect(link).to_have_attribute("target", "_blank")
+    assert reply.locator(".body").evaluate("e => getComputedStyle(e).whiteSpace") == "pre-wrap"
+
+
+def test_send_while_running_keeps_the_draft_and_stop_interrupts(demo, open_page):
+    page, log = open_page(demo.url + "/chat", quiet=False)
+    send(page, "/think 30 never said")
+    expect(page.locator("#status-word")).to_have_text("Running")
+    expect(page.locator("#draft")).to_have_value("")  # the agent took it
+    send(page, "too soon")
+    expect(page.locator("#hint")).to_contain_text("busy")
+    expect(page.locator("#draft")).to_have_value("too soon")
+    page.locator("#stop").click()
+    expect(messages(page).nth(2).locator(".body")).to_have_text("● Interrupted.")
+    expect(page.locator("#status-word")).to_have_text("Stable")
+    assert [m["content"] for m in demo.messages() if m["role"] == "user"] == [
+        "/think 30 never said"
+    ]
+    # The draft kept from the refused send goes once the agent is free.
+    page.locator("#send").click()
+    expect(messages(page)).to_have_count(5)
+    expect(page.locator("#draft")).to_have_value("")
+    assert any("409" in e for e in log.errors)
+
+
+def test_control_mode_answers_a_confirmation(shared, open_page):
+    page, _ = open_page(shared.url + "/chat")
+    turn(page, "/confirm")
+    expect(messages(page).last).to_contain_text("Proceed with the plan? (y/n)")
+    page.locator("#mode-control").click()
+    expect(page.locator("#capture")).to_be_focused()
+    page.keyboard.press("y")
+    expect(page.locator("#trail .chip")).to_have_text(["y"])
+    expect(messages(page).last.locator(".body")).to_have_text("● Confirmed.")
+    expect(page.locator("#trail .chip.sent")).to_have_count(1)
+    # Named keys and their chips: arrows and Ctrl combinations.
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Control+u")
+    expect(page.locator("#trail .chip")).to_have_text(["y", "↑", "Ctrl+U"])
+    page.keyboard.press("F2")
+    expect(page.locator("#mode-text")).to_be_focused()
+
+
+def test_uploads_by_chooser_and_by_drag_and_drop(shared, open_page, tmp_path):
+    page, _ = open_page(shared.url + "/chat")
+    note = tmp_path / "notes.txt"
+    note.write_bytes(b"chosen bytes\n")
+    page.locator("#draft").fill("read")
+    with page.expect_file_chooser() as chooser:
+        page.locator("#upload").click()
+    chooser.value.set_files(str(note))
+    expect(page.locator("#draft")).to_have_value(re.compile(r'^read @"[^"]+/notes\.txt"$'))
+    chosen = re.search(r'@"([^"]+)"', page.locator("#draft").input_value())
+    assert chosen and Path(chosen.group(1)).read_bytes() == b"chosen bytes\n"
+
+    page.locator("#draft").fill("")
+    drop = page.evaluate_handle(
+        """() => {
+          const data = new DataTransfer();
+          data.items.add(new File(["dropped bytes"], "dropped.md", {type: "text/markdown"}));
+          return data;
+        }"""
+    )
+    page.dispatch_event("#transcript", "dragenter", {"dataTransfer": drop})
+    expect(page.locator("#drop")).to_be_visible()
+    page.dispatch_event("#transcript", "drop", {"dataTransfer": drop})
+    expect(page.locator("#drop")).to_be_hidden()
+    expect(page.locator("#draft")).to_have_value(re.compile(r'^@"[^"]+/dropped\.md"$'))
+    dropped = re.search(r'@"([^"]+)"', page.locator("#draft").input_value())
+    assert dropped and Path(dropped.group(1)).read_bytes() == b"dropped bytes"
+
+    # Too large: refused in the page, saying the limit, without a request.
+    big = page.evaluate_handle(
+        """() => {
+          const data = new DataTransfer();
+          data.items.add(new File([new Uint8Array(10 * 1024 * 1024 + 1)], "huge.bin"));
+          return data;
+        }"""
+    )
+    page.dispatch_event("#transcript", "drop", {"dataTransfer": big})
+    expect(page.locator(".toast-error")).to_contain_text("huge.bin is 10.0 MiB")
+    expect(page.locator(".toast-error")).to_contain_text("10 MiB upload limit")
+    expect(page.locator("#draft")).to_have_value(re.compile(r'^@"[^"]+/dropped\.md"$'))
+
+
+def test_terminal_view_shows_the_screen(shared, open_page):
+    page, _ = open_page(shared.url + "/chat")
+    page.locator("#tab-terminal").click()
+    expect(page.locator("#panel-terminal")).to_be_visible()
+    expect(page.locator("#panel-chat")).to_be_hidden()
+    expect(page.locator("#screen")).to_contain_text("/think N · /lines N")
+    expect(page.locator("#screen")).to_contain_text("❯")
+    page.locator("#tab-chat").click()
+    page.locator("#draft").fill("typed while away")
+    page.locator("#tab-terminal").click()
+    send_via_api = shared.send("shown on screen")
+    assert send_via_api.status_code == 200
+    expect(page.locator("#screen")).to_contain_text("● You said: shown on screen")
+    shared.wait_status("stable")
+
+
+def test_prefixed_base_path_through_a_stripping_proxy(start_daemon, open_page):
+    prefix = "/@alice/dev.main/apps/agentapi"
+    daemon = start_daemon(flags=["--chat-base-path", prefix + "/chat"]).ready()
+    with PrefixProxy(prefix, daemon.url) as proxy:
+        page, _ = open_page(proxy.url + prefix + "/")
+        expect(page).to_have_url(proxy.url + prefix + "/chat/embed")
+        expect(page.locator("#header")).to_be_hidden()
+        send(page, "through the proxy")
+        expect(messages(page).nth(2).locator(".body")).to_have_text("● You said: through the proxy")
+        page.locator("#tab-terminal").click()
+        expect(page.locator("#screen")).to_contain_text("agentapi demo agent")
+        full, _ = open_page(proxy.url + prefix + "/chat")
+        expect(full.locator("#status-word")).to_have_text("Stable")
+        expect(messages(full)).to_have_count(3)
+        assert all(p.startswith(prefix) for p in proxy.paths), proxy.paths
+        assert prefix + "/chat/static/app.js" in proxy.paths
+        assert prefix + "/events" in proxy.paths and prefix + "/internal/screen" in proxy.paths
+        # Closed while the proxy still runs: a proxy going away cuts the streams mid-answer.
+        page.context.close()
+        full.context.close()
+
+
+def test_restart_with_state_file_shows_the_transcript_once(start_daemon, open_page, tmp_path):
+    state = tmp_path / "state.json"
+    first = start_daemon(flags=["--state-file", str(state)]).ready()
+    page, _ = open_page(first.url + "/chat", quiet=False)
+    turn(page, "remember me")
+    first.turn("/think 0 saved")  # a second turn from elsewhere, seen live
+    expect(messages(page)).to_have_count(5)
+    first.signal(signal.SIGTERM)
+    assert first.wait_exit() == 0
+    expect(page.locator("#connection")).to_be_visible()
+    expect(page.locator("#status-word")).to_have_text("Offline")
+    expect(page.locator("#connection-text")).to_contain_text("Reconnecting")
+    second = start_daemon(flags=["--state-file", str(state)], port=first.port).ready()
+    expect(page.locator("#connection")).to_be_hidden()
+    expect(page.locator("#status-word")).to_have_text("Stable")
+    assert [m["id"] for m in second.messages()] == [0, 1, 2, 3, 4]
+    expect(messages(page)).to_have_count(5)
+    ids = [li.get_attribute("data-id") for li in messages(page).all()]
+    assert ids == ["0", "1", "2", "3", "4"]
+    expect(page.locator(".message-user .body")).to_have_text(["remember me", "/think 0 saved"])
+
+
+def test_agent_error_is_a_dismissible_banner(start_daemon, open_page, tmp_path):
+    state = tmp_path / "broken.json"
+    state.write_text("{ not json")
+    daemon = start_daemon(flags=["--state-file", str(state)]).ready()
+    page, _ = open_page(daemon.url + "/chat")
+    banner = page.locator("#agent-errors .agent-error")
+    expect(banner).to_have_count(1)
+    expect(banner).to_contain_text("Warning: Starting with a fresh conversation")
+    banner.locator("button").click()
+    expect(banner).to_have_count(0)
+
+
+def test_embed_fits_a_narrow_sidebar_in_both_themes(shared, open_page):
+    page, _ = open_page(shared.url + "/chat/embed", width=400, height=700)
+    expect(page.locator("#header")).to_be_hidden()
+    turn(page, "/lines 12")
+    turn(page, "a very long line " + "x" * 300 + " https://example.com/" + "y" * 200)
+    expect(page.locator("#status-word")).to_have_text("Stable")
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 400
+    assert page.locator("#transcript").evaluate("e => e.scrollWidth <= e.clientWidth")
+    shoot(page, "embed-light")
+    page.emulate_media(color_scheme="dark")
+    bg = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    assert bg == "rgb(17, 20, 24)"
+    shoot(page, "embed-dark")
+
+
+def test_theme_menu_and_full_layout_screenshots(shared, open_page):
+    page, _ = open_page(shared.url + "/chat")
+    turn(page, "hello, show me the page")
+    expect(page.locator("#status-word")).to_have_text("Stable")
+    shoot(page, "full-light")
+    page.locator("#theme").select_option("dark")
+    assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+    bg = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    assert bg == "rgb(17, 20, 24)"
+    shoot(page, "full-dark")
+    page.reload()
+    expect(page.locator("#theme")).to_have_value("dark")
+    page.locator("#theme").select_option("light")
+    assert page.evaluate("() => getComputedStyle(document.body).backgroundColor") == (
+        "rgb(255, 255, 255)"
+    )
+    page.locator("#mode-control").click()
+    shoot(page, "full-control")
+
+
+def test_page_is_served_with_a_strict_policy_and_no_foreign_assets(shared):
+    page = shared.http.get("/chat/embed")
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "default-src 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert '<base href="../">' in page.text
+    assert "<style" not in page.text and "<script>" not in page.text
+    assert not re.search(r'(src|href)="(https?:)?//', page.text)
+    assert '<base href="./">' in shared.http.get("/chat").text
+    script = shared.http.get("/chat/static/app.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert shared.http.get("/chat/static/chat.html").status_code == 404
+    assert shared.http.get("/chat/static/.app.js").status_code == 404
+    assert shared.http.get("/chat/static/nope.js").status_code == 404
