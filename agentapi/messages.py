@@ -251,7 +251,7 @@ class MessageRequestBody(BaseModel):
         description="A URL to the JSON Schema for this object.",
         json_schema_extra={"format": "uri", "readOnly": True},
     )
-    content: str = Field(description="Message content", examples=["Hello, agent!"])
+    content: str = Field(description="Message content", examples=["Hello, agent!"], min_length=1)
     type: MessageType = Field(
         description="A 'user' type message will be logged as a user message in the "
         "conversation history and submitted to the agent. AgentAPI will wait until the agent "

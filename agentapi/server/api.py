@@ -6,7 +6,6 @@ vocabulary's bodies or a problem document.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,6 +22,7 @@ from agentapi.messages import (
     UploadResponseBody,
     WireModel,
 )
+from agentapi.server.bodies import BadJson, parse_json
 from agentapi.server.longpoll import MessagesQuery, QueryError, StatusQuery
 from agentapi.server.problems import problem, problem_for
 from agentapi.server.uploads import UploadStore, receive_upload
@@ -85,13 +85,12 @@ class JsonApi:
         return json_response(body)
 
     async def post_message(self, request: Request) -> Response:
+        # The request guard has already held the body to MAX_MESSAGE_BODY while reading it.
         raw = await request.body()
-        if len(raw) > MAX_MESSAGE_BODY:
-            return problem(413, "Payload Too Large", "The message body is larger than 4 MiB.")
         try:
-            data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            return problem(400, "Bad Request", f"The body is not valid JSON: {exc}")
+            data = parse_json(raw)
+        except BadJson as exc:
+            return problem(400, "Bad Request", f"The body is not valid JSON: {exc}.")
         if not isinstance(data, dict):
             return problem(422, "Unprocessable Entity", "The body must be a JSON object.")
         try:

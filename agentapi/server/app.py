@@ -11,13 +11,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from agentapi.server.api import JsonApi
+from agentapi.server.api import MAX_MESSAGE_BODY, JsonApi
 from agentapi.server.chat import ChatPage
 from agentapi.server.docs import ApiDocs
+from agentapi.server.guard import BodyRules, RequestGuardMiddleware
 from agentapi.server.problems import problem
 from agentapi.server.security import CorsMiddleware, HostAllowListMiddleware
 from agentapi.server.streams import EventStreams
-from agentapi.server.uploads import UploadStore
+from agentapi.server.uploads import MAX_UPLOAD_BYTES, UploadStore
 from agentapi.session.base import AgentSession
 
 log = logging.getLogger("agentapi.server")
@@ -41,6 +42,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(500, "Internal Server Error", "The server hit an unexpected error.")
+
+
+def body_rules() -> BodyRules:
+    # Multipart framing around an upload costs a few hundred bytes; the upload reader
+    # holds the file itself to MAX_UPLOAD_BYTES exactly.
+    return BodyRules(
+        limits={"/message": MAX_MESSAGE_BODY, "/upload": MAX_UPLOAD_BYTES + 64 * 1024},
+        multipart_paths=frozenset({"/upload"}),
+    )
 
 
 def create_app(session: AgentSession, config: AppConfig, uploads: UploadStore) -> Starlette:
@@ -67,7 +77,10 @@ def create_app(session: AgentSession, config: AppConfig, uploads: UploadStore) -
         routes=routes,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
-    # Outermost first: CORS headers go on every answer, including a refused Host.
-    app.add_middleware(HostAllowListMiddleware, allowed_hosts=config.allowed_hosts)
+    # The last added runs first. The Host check comes before everything, so a request
+    # for a foreign Host (DNS rebinding) learns nothing, not even CORS headers; the body
+    # rules come after CORS, so a browser can read why its request was refused.
+    app.add_middleware(RequestGuardMiddleware, rules=body_rules())
     app.add_middleware(CorsMiddleware, allowed_origins=config.allowed_origins)
+    app.add_middleware(HostAllowListMiddleware, allowed_hosts=config.allowed_hosts)
     return app

@@ -5,6 +5,7 @@ The one place where the daemon's errors become HTTP status codes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,9 +47,51 @@ def problem(
         title=title,
         status=status,
         detail=detail,
-        errors=[ErrorDetail.model_validate(e) for e in errors] if errors else None,
+        errors=[ErrorDetail.model_validate(_echoable(e)) for e in errors] if errors else None,
     )
-    return Response(body.to_json(), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return Response(
+        problem_bytes(body), status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+def problem_bytes(body: ErrorModel) -> bytes:
+    """The document's JSON, whatever it holds: a problem must never become a 500 itself."""
+    try:
+        return body.to_json()
+    except ValueError:
+        # Something in ``errors`` cannot be serialised (a value from a hostile body):
+        # answer without the details rather than not at all.
+        return body.model_copy(update={"errors": None}).to_json()
+
+
+MAX_ECHOED_CHARS = 200
+
+
+def _plain_scalar(value: Any) -> bool:
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return abs(value) <= 2**53  # what every JSON reader takes exactly
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def _echoable(error: Mapping[str, Any]) -> dict[str, Any]:
+    """An error detail whose ``value`` is safe and short to send back.
+
+    The value a client sent is echoed only when it is a short scalar: a container
+    may be nested thousands of levels deep and a string may be megabytes long or
+    hold a lone surrogate, and none of that belongs in an error answer.
+    """
+    value = error.get("value")
+    if isinstance(value, str):
+        value = value.encode("utf-8", "replace").decode("utf-8")
+        if len(value) > MAX_ECHOED_CHARS:
+            value = value[:MAX_ECHOED_CHARS] + "…"
+    elif isinstance(value, (dict, list, tuple)):
+        value = "<object>" if isinstance(value, dict) else "<array>"
+    elif not _plain_scalar(value):
+        value = None
+    return {**error, "value": value}
 
 
 def answer_for(exc: AgentApiError) -> tuple[int, str]:
