@@ -243,7 +243,16 @@ class MessagesResponseBody(WireModel):
 class MessageRequestBody(BaseModel):
     """What a client sends to ``POST /message``; unknown fields are refused."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        # A 'raw' message may be empty (it presses nothing); a 'user' message may not.
+        json_schema_extra={
+            "if": {"properties": {"type": {"const": "user"}}, "required": ["type"]},
+            "then": {"properties": {"content": {"minLength": 1}}},
+        },
+    )
 
     schema_url: str | None = Field(
         default=None,
@@ -251,7 +260,15 @@ class MessageRequestBody(BaseModel):
         description="A URL to the JSON Schema for this object.",
         json_schema_extra={"format": "uri", "readOnly": True},
     )
-    content: str = Field(description="Message content", examples=["Hello, agent!"], min_length=1)
+    content: str = Field(
+        description="Message content. In a 'user' message, terminal control sequences and "
+        "control characters (ESC and every other C0 control but tab and line feed, DEL, "
+        "U+0080-U+009F) are removed and a carriage return becomes a line feed before it is "
+        "pasted, so the text cannot end the bracketed paste or press keys; leading and "
+        "trailing whitespace is trimmed, and what is left must not be empty. A 'raw' message "
+        "is sent exactly as given.",
+        examples=["Hello, agent!"],
+    )
     type: MessageType = Field(
         description="A 'user' type message will be logged as a user message in the "
         "conversation history and submitted to the agent. AgentAPI will wait until the agent "

@@ -17,6 +17,7 @@ from functools import cached_property
 from importlib import import_module
 
 from agentapi.adapters.echo import remove_echo
+from agentapi.adapters.paste import user_text
 from agentapi.adapters.spec import AdapterSpec, InputBoxSpec, NoiseSpec
 from agentapi.errors import AdapterError
 
@@ -90,7 +91,12 @@ class Adapter:
         return Keystrokes((clear * (interrupted.count("\n") + 2)).encode())
 
     def encode_message(self, text: str) -> list[Keystrokes]:
-        """The writes that put ``text`` into the agent's input box (without submitting)."""
+        """The writes that put ``text`` into the agent's input box (without submitting).
+
+        Control characters are taken out of ``text`` first (see ``paste.user_text``), so
+        nothing in it can end the paste or press a key.
+        """
+        text = user_text(text)
         inp = self.spec.input
         writes: list[Keystrokes] = []
         if inp.type_first:

@@ -19,6 +19,7 @@ from pathlib import Path
 import uvicorn
 
 from agentapi.adapters import Adapter
+from agentapi.adapters.paste import user_text
 from agentapi.cli.config import ServerOptions
 from agentapi.errors import StartupError
 from agentapi.messages import AgentIdentity, Transport
@@ -135,7 +136,8 @@ class Daemon:
                 self.hub,
                 identity,
                 SessionOptions(
-                    initial_prompt=opts.initial_prompt,
+                    # Typed as a paste like any user message: no control characters.
+                    initial_prompt=user_text(opts.initial_prompt).strip(),
                     ready_warning_ms=opts.ready_timeout * 1000,
                 ),
             )

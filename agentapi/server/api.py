@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from agentapi.adapters.paste import user_text
 from agentapi.errors import AgentApiError
 from agentapi.messages import (
     InterruptResponseBody,
@@ -106,7 +107,8 @@ class JsonApi:
             if body.type is MessageType.RAW:
                 await self.session.send_raw(body.content)
             else:
-                content = body.content.strip()
+                # What the agent gets is what the transcript shows: no control characters.
+                content = user_text(body.content).strip()
                 if not content:
                     return problem(
                         422,
