@@ -3,9 +3,9 @@
 An ASGI middleware, so it sees every request before routing and can answer
 without reading a byte of the body:
 
-- **Content type.** A request with a body (or any POST that declares a content
-  type) must say it is JSON (``application/json`` or ``*+json``), except on
-  paths that take multipart uploads. An HTML form on another site can only
+- **Content type.** A request with a body must say it is JSON
+  (``application/json`` or ``*+json``), except on paths that take multipart
+  uploads; so must an empty one that declares a form type. An HTML form on another site can only
   send ``text/plain``, ``application/x-www-form-urlencoded`` or
   ``multipart/form-data`` without a CORS preflight, so refusing those with 415
   is what stops a web page from typing into the agent. A body with no content
@@ -32,6 +32,10 @@ from agentapi.messages import ErrorModel
 from agentapi.server.problems import PROBLEM_JSON, problem_bytes
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The body types a web page may send to another site without a CORS preflight.
+BROWSER_SIMPLE_TYPES = frozenset(
+    {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}
+)
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,10 @@ class RequestGuardMiddleware:
         has_body = chunked or bool(length)
         kind = media_type(headers.get(b"content-type"))
         if path not in self.rules.multipart_paths:
-            if kind is not None and not is_json(kind):
+            # An empty body with a type no form sends (aiohttp says octet-stream) is harmless:
+            # a web page can only send such a type after a CORS preflight, which fails.
+            refuse_type = has_body or kind in BROWSER_SIMPLE_TYPES
+            if kind is not None and not is_json(kind) and refuse_type:
                 return _Refused(
                     415,
                     "Unsupported Media Type",

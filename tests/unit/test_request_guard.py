@@ -75,6 +75,13 @@ def test_an_empty_form_post_is_refused_too():
     assert response.status_code == 415
 
 
+def test_an_empty_body_of_a_type_no_form_sends_passes():
+    response = make_client().post(
+        "/interrupt", headers={"content-type": "application/octet-stream"}
+    )
+    assert response.status_code == 200
+
+
 def test_multipart_paths_take_any_type():
     response = make_client().post(
         "/upload", content=b"--x--", headers={"content-type": "multipart/form-data; boundary=x"}
