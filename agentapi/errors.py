@@ -37,6 +37,10 @@ class PidFileError(StartupError):
     """The pid file cannot be taken; the message names the file."""
 
 
+class PidFileUnwritable(PidFileError):
+    """The pid file cannot be written (a read-only folder, a full disk); no one else owns it."""
+
+
 class StateFileError(AgentApiError):
     """A state file that cannot be read, written or understood; the message is one line."""
 

@@ -21,8 +21,8 @@ import uvicorn
 from agentapi.adapters import Adapter
 from agentapi.adapters.paste import user_text
 from agentapi.cli.config import ServerOptions
-from agentapi.errors import StartupError
-from agentapi.messages import AgentIdentity, Transport
+from agentapi.errors import PidFileError, PidFileUnwritable, StartupError
+from agentapi.messages import AgentIdentity, ErrorLevel, Transport
 from agentapi.server.app import AppConfig, create_app
 from agentapi.server.uploads import UploadStore
 from agentapi.session.base import AgentSession
@@ -30,6 +30,7 @@ from agentapi.session.hub import EventHub
 from agentapi.session.pidfile import PidFile
 from agentapi.session.session import Session, SessionOptions
 from agentapi.session.statefile import StateKeeper
+from agentapi.terminal.procs import become_subreaper
 from agentapi.terminal.pty import AgentTerminal
 
 log = logging.getLogger("agentapi")
@@ -40,6 +41,8 @@ log = logging.getLogger("agentapi")
 SHUTDOWN_DEADLINE_S = 5.0
 HTTP_DRAIN_S = 2
 AGENT_MIN_GRACE_S = 1.0
+# How often a pid file the disk refused is tried again.
+PID_RETRY_S = 2.0
 
 
 class _Server(uvicorn.Server):
@@ -129,7 +132,14 @@ class Daemon:
         if opts.experimental_acp:
             self.session = _acp_session(opts, self.hub, identity)
         else:
-            terminal = AgentTerminal(opts.agent, columns=opts.term_width, lines=opts.term_height)
+            terminal = AgentTerminal(
+                opts.agent,
+                columns=opts.term_width,
+                lines=opts.term_height,
+                # Orphans of the agent (a `setsid` helper whose parent exited) come to us,
+                # so none escapes the clean-up at exit.
+                adopt_orphans=become_subreaper(),
+            )
             self.session = Session(
                 terminal,
                 adapter,
@@ -150,6 +160,9 @@ class Daemon:
         self._shutdown = asyncio.Event()
         self._signal_name = ""
         self._background: set[asyncio.Task[None]] = set()
+        self._pid_file: PidFile | None = None
+        self._pid_retry: asyncio.TimerHandle | None = None
+        self._pid_warned = False
 
     def _on_signal(self, sig: signal.Signals) -> None:
         if self._shutdown.is_set():
@@ -176,19 +189,53 @@ class Daemon:
             log.info("%s: state saved to %s", why, self.opts.state_file)
         return self.state.last_error is None
 
+    def _take_pid_file(self) -> None:
+        """Write the pid file; on a disk fault, warn and try again every PID_RETRY_S.
+
+        Another live daemon owning the file is fatal at start (PidFileError); a full disk or
+        a read-only folder is not: stop scripts find the file once the disk takes it.
+        """
+        assert self.opts.pid_file is not None
+        self._pid_retry = None
+        try:
+            pid_file = PidFile.acquire(self.opts.pid_file)
+        except PidFileUnwritable as exc:
+            if not self._pid_warned:
+                self._pid_warned = True
+                message = f"Running without a pid file, retrying every {PID_RETRY_S:g} s: {exc}"
+                log.warning("%s", message)
+                self.session.report_error(message, ErrorLevel.WARNING)
+            self._pid_retry = asyncio.get_running_loop().call_later(
+                PID_RETRY_S, self._retry_pid_file
+            )
+            return
+        if pid_file.stale_pid:
+            log.warning("replaced a stale pid file naming process %d", pid_file.stale_pid)
+        elif pid_file.stale_pid == 0:
+            log.warning("replaced a pid file that held no valid pid")
+        if self._pid_warned:
+            log.info("pid file %s written at last", pid_file.path)
+        self._pid_file = pid_file
+
+    def _retry_pid_file(self) -> None:
+        try:
+            self._take_pid_file()
+        except PidFileError as exc:
+            # Another daemon took the file meanwhile: it is theirs now.
+            message = f"Giving up on the pid file: {exc}"
+            log.warning("%s", message)
+            self.session.report_error(message, ErrorLevel.WARNING)
+
     async def run(self) -> int:
-        pid_file: PidFile | None = None
         try:
             if self.opts.pid_file is not None:
-                pid_file = PidFile.acquire(self.opts.pid_file)
-                if pid_file.stale_pid:
-                    log.warning("replaced a stale pid file naming process %d", pid_file.stale_pid)
-                elif pid_file.stale_pid == 0:
-                    log.warning("replaced a pid file that held no valid pid")
+                self._take_pid_file()
             return await self._run()
         finally:
-            if pid_file is not None:
-                pid_file.release()
+            if self._pid_retry is not None:
+                self._pid_retry.cancel()
+            if self._pid_file is not None:
+                self._pid_file.release()
             # Also after a failed start (busy port, missing agent): no folder left in /tmp.
             self.uploads.cleanup()
 

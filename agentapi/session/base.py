@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -37,6 +38,17 @@ log = logging.getLogger("agentapi.session")
 
 # How long an interrupt waits for the agent to become stable again before answering.
 INTERRUPT_SETTLE_S = 10.0
+
+
+def describe_exit(code: int) -> str:
+    """An exit status in words: a negative code is the signal that killed the agent."""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"agent was killed by {name}"
+    return f"agent exited with code {code}"
 
 
 class LoopClock:
@@ -152,7 +164,7 @@ class AgentSession(ABC):
 
     def exit_report(self, code: int) -> str:
         """What the daemon prints when the agent failed with ``code``."""
-        return f"agent exited with code {code}; its last screen:\n{self.last_output}"
+        return f"{describe_exit(code)}; its last screen:\n{self.last_output}"
 
     # -- publishing ---------------------------------------------------------------------------
 

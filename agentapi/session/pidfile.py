@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agentapi.errors import PidFileError
+from agentapi.errors import PidFileError, PidFileUnwritable
 from agentapi.session.files import reason as _reason
 from agentapi.session.files import write_temp
 
@@ -97,13 +97,13 @@ class PidFile:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise PidFileError(
+            raise PidFileUnwritable(
                 f"pid file {path}: cannot create its folder: {_reason(exc)}"
             ) from exc
         try:
             temp_name = write_temp(path.parent, path.name, content, 0o644)
         except OSError as exc:
-            raise PidFileError(f"pid file {path} cannot be written: {_reason(exc)}") from exc
+            raise PidFileUnwritable(f"pid file {path} cannot be written: {_reason(exc)}") from exc
         try:
             stale = cls._place(path, temp_name, pid)
         finally:
@@ -122,7 +122,9 @@ class PidFile:
             except FileExistsError:
                 pass
             except OSError as exc:
-                raise PidFileError(f"pid file {path} cannot be written: {_reason(exc)}") from exc
+                raise PidFileUnwritable(
+                    f"pid file {path} cannot be written: {_reason(exc)}"
+                ) from exc
             try:
                 owner = _read_pid(path)
             except FileNotFoundError:
@@ -143,7 +145,7 @@ class PidFile:
             except FileNotFoundError:
                 pass
             except OSError as exc:
-                raise PidFileError(
+                raise PidFileUnwritable(
                     f"pid file {path} is stale but cannot be removed: {_reason(exc)}"
                 ) from exc
             stale = owner if owner is not None else 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import logging
 import os
 import select
@@ -26,6 +27,7 @@ from ptyprocess import PtyProcess
 
 from agentapi.errors import AgentExited, AgentStartError, AgentWriteFailed
 from agentapi.messages import Transport
+from agentapi.terminal.procs import ProcessTree, die_with_parent
 from agentapi.terminal.screen import TERM_NAME, TerminalScreen
 
 log = logging.getLogger("agentapi.terminal.pty")
@@ -48,8 +50,13 @@ class AgentTerminal:
         lines: int,
         env: Mapping[str, str] | None = None,
         cwd: str | Path | None = None,
+        adopt_orphans: bool = False,
     ) -> None:
         self.argv = list(argv)
+        # Set by a daemon that made itself a child subreaper: then every new child of this
+        # process is one of the agent's orphans, to be reaped and, at the end, killed.
+        self._adopt_orphans = adopt_orphans
+        self._tree: ProcessTree | None = None
         self.screen = TerminalScreen(columns, lines)
         self._env = dict(os.environ if env is None else env)
         self._env["TERM"] = TERM_NAME
@@ -105,6 +112,7 @@ class AgentTerminal:
                 env=self._env,
                 cwd=self._cwd,
                 dimensions=(self.screen.lines, self.screen.columns),
+                preexec_fn=functools.partial(die_with_parent, os.getpid()),
             )
         except FileNotFoundError:
             raise AgentStartError(
@@ -119,6 +127,10 @@ class AgentTerminal:
         self._loop.add_reader(self._proc.fd, self._on_readable)
         self._pidfd = os.pidfd_open(self._proc.pid)
         self._loop.add_reader(self._pidfd, self._on_child_exit)
+        self._tree = ProcessTree(self._proc.pid, adopted_ok=self._adopt_orphans)
+        if self._adopt_orphans:
+            # Adopted orphans that exit are our zombies until collected.
+            self._loop.add_signal_handler(signal.SIGCHLD, self._tree.reap_adopted)
         log.info("started %s (pid %d)", " ".join(self.argv), self._proc.pid)
 
     async def wait(self) -> int:
@@ -136,14 +148,20 @@ class AgentTerminal:
                 await asyncio.wait_for(self._exited.wait(), timeout=min(2.0, grace / 2))
         if self._exit_code is None:
             self._signal_group(signal.SIGTERM)
+            if self._tree is not None:
+                # Helpers that left the group (setsid) get their chance to stop too.
+                self._tree.signal_all(signal.SIGTERM)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._exited.wait(), timeout=grace - min(2.0, grace / 2))
         if self._exit_code is None:
             log.warning("agent did not stop within %.0f s: killing it", grace)
             self._signal_group(signal.SIGKILL)
             await self._exited.wait()
-        # Children that outlived the agent (background helpers) go with it.
+        # Children that outlived the agent (background helpers) go with it: its group,
+        # its session and its process tree, orphans we adopted included.
         self._signal_group(signal.SIGKILL)
+        if self._tree is not None:
+            self._tree.kill_all()
         return self._exit_code
 
     def _signal_group(self, sig: signal.Signals) -> None:
@@ -324,6 +342,9 @@ class AgentTerminal:
         """Release the PTY; call after the agent has exited."""
         if self._proc is None or self._proc.closed:
             return
+        if self._adopt_orphans and self._loop is not None:
+            with contextlib.suppress(ValueError, RuntimeError):
+                self._loop.remove_signal_handler(signal.SIGCHLD)
         self._stop_reading()
         if self._writer_registered and self._loop is not None:
             self._loop.remove_writer(self._proc.fd)

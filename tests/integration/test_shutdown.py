@@ -55,7 +55,9 @@ DEAF_AGENT = (
 
 
 def test_shutdown_with_a_stalled_request_and_an_event_stream_meets_one_deadline(start_daemon):
-    daemon = start_daemon(agent=[sys.executable, "-c", DEAF_AGENT]).ready()
+    daemon = start_daemon(
+        agent=[sys.executable, "-c", DEAF_AGENT], flags=["--ready-timeout", "0"]
+    ).ready()
     stalled: list[object] = []
 
     def post() -> None:
@@ -206,3 +208,31 @@ def test_a_failed_start_leaves_no_uploads_folder(start_daemon, demo, tmp_path, f
     assert daemon.wait_exit() == 1
     assert "Traceback" not in daemon.log()
     assert list(temp.iterdir()) == []
+
+
+@pytest.mark.parametrize("fault", ["read-only", "full"])
+def test_a_pid_file_the_disk_refuses_is_a_warning_and_retried(start_daemon, disk: SmallDisk, fault):
+    pid_file = disk.path / "agentapi.pid"
+    if fault == "read-only":
+        disk.read_only()
+    else:
+        disk.fill()
+    daemon = start_daemon(flags=["--pid-file", str(pid_file)]).ready()
+    errors = ErrorWatcher(daemon)
+    warning = errors.wait_for("Running without a pid file")
+    assert warning["level"] == "warning"
+    assert not pid_file.exists()
+    if fault == "read-only":
+        disk.writable()
+    else:
+        disk.free()
+    deadline = time.monotonic() + 6
+    while not pid_file.exists():
+        assert time.monotonic() < deadline, "the pid file was never written"
+        time.sleep(0.05)
+    assert pid_file.read_text() == f"{daemon.proc.pid}\n"
+    assert len(errors.matching("Running without a pid file")) == 1
+    daemon.signal(signal.SIGTERM)
+    assert daemon.wait_exit() == 0
+    assert not pid_file.exists()
+    errors.close()
