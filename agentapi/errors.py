@@ -71,6 +71,14 @@ class AgentWriteFailed(SendError):
 # -- uploads -----------------------------------------------------------------------------------
 
 
+class PermissionNotPending(AgentApiError):
+    """No permission request with that id waits for an answer."""
+
+
+class PermissionChoiceInvalid(AgentApiError):
+    """The chosen option is not one the permission request offers."""
+
+
 class UploadError(AgentApiError):
     """An upload was refused; nothing was kept."""
 

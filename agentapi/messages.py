@@ -64,6 +64,8 @@ class EventName(StrEnum):
     STATUS_CHANGE = "status_change"
     AGENT_ERROR = "agent_error"
     SCREEN = "screen"
+    # Only on /events?parts=true: the Go SDK dies on event names it does not know.
+    MESSAGE_PARTS = "message_parts"
 
 
 # -- times -------------------------------------------------------------------------------------
@@ -320,6 +322,41 @@ class MessageUpdateBody(WireModel):
         return cls(id=message.id, role=message.role, message=message.content, time=message.time)
 
 
+class MessagePartsBody(WireModel):
+    """The structure of an agent message (ACP mode), sent after its message_update."""
+
+    id: int = Field(description="The message's id, as in message_update.")
+    role: ConversationRole = Field(description="Role of the message author")
+    parts: list[MessagePart] = Field(description="The message's parts, as in GET /messages.")
+    stop_reason: str | None = Field(
+        default=None, description="Why the turn ended; absent while the agent works."
+    )
+    time: Timestamp = Field(description="Timestamp of the message")
+
+    @classmethod
+    def of(cls, message: Message) -> MessagePartsBody:
+        return cls(
+            id=message.id,
+            role=message.role,
+            parts=list(message.parts or []),
+            stop_reason=message.stop_reason,
+            time=message.time,
+        )
+
+
+class PermissionRequestBody(BaseModel):
+    """What a client sends to ``POST /permission``; unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: int = Field(description="The permission_id of a pending 'permission' part.")
+    option_id: str = Field(description="One of the option_id values that part offers.")
+
+
+class PermissionResponseBody(WireModel):
+    ok: bool = Field(description="True: the agent was given the chosen option.")
+
+
 class StatusChangeBody(WireModel):
     status: AgentStatus = Field(description="Agent status")
     agent_type: str = Field(description="Type of the agent being used by the server.")
@@ -380,6 +417,7 @@ EVENT_BODIES: dict[EventName, type[WireModel]] = {
     EventName.STATUS_CHANGE: StatusChangeBody,
     EventName.AGENT_ERROR: ErrorBody,
     EventName.SCREEN: ScreenUpdateBody,
+    EventName.MESSAGE_PARTS: MessagePartsBody,
 }
 
 # Every model named in the OpenAPI document.
@@ -395,6 +433,9 @@ SCHEMA_MODELS: list[type[BaseModel]] = [
     InterruptResponseBody,
     UploadResponseBody,
     MessageUpdateBody,
+    MessagePartsBody,
+    PermissionRequestBody,
+    PermissionResponseBody,
     StatusChangeBody,
     ErrorBody,
     ScreenUpdateBody,

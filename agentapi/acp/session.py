@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Any
 from agentapi.acp.pipe import StdioLines
 from agentapi.acp.transcript import AcpConversation
 from agentapi.conversation import Event, MessageUpdated, SavedTranscript
-from agentapi.errors import AgentBusy, AgentExited, AgentStartError
+from agentapi.errors import (
+    AgentBusy,
+    AgentExited,
+    AgentStartError,
+    PermissionChoiceInvalid,
+    PermissionNotPending,
+)
 from agentapi.messages import AgentIdentity, AgentStatus, ErrorLevel, Message, PermissionOptionPart
 from agentapi.session.base import INTERRUPT_SETTLE_S, AgentSession, LoopClock
 from agentapi.session.hub import EventHub
@@ -409,6 +415,18 @@ class AcpSession(AgentSession):
             self.conversation.permission_settled(permission_id, status, choice, self.now_ms())
         )
         return choice
+
+    async def answer_permission(self, permission_id: int, option_id: str) -> None:
+        waiter = self._permission_waiters.get(permission_id)
+        offered = self.conversation.pending_permission(permission_id)
+        if waiter is None or waiter.done() or offered is None:
+            raise PermissionNotPending(f"No permission request {permission_id} is waiting.")
+        if option_id not in {o.option_id for o in offered}:
+            choices = ", ".join(o.option_id for o in offered)
+            raise PermissionChoiceInvalid(
+                f"Permission request {permission_id} offers {choices}, not {option_id!r}."
+            )
+        waiter.set_result(option_id)
 
     async def _ask(
         self, permission_id: int, offered: list[PermissionOptionPart]

@@ -20,6 +20,8 @@ from agentapi.messages import (
     MessageResponseBody,
     MessagesResponseBody,
     MessageType,
+    PermissionRequestBody,
+    PermissionResponseBody,
     UploadResponseBody,
     WireModel,
 )
@@ -120,6 +122,27 @@ class JsonApi:
         except AgentApiError as exc:
             return problem_for(exc)
         return json_response(MessageResponseBody(ok=True))
+
+    async def answer_permission(self, request: Request) -> Response:
+        raw = await request.body()
+        try:
+            data = parse_json(raw)
+        except BadJson as exc:
+            return problem(400, "Bad Request", f"The body is not valid JSON: {exc}.")
+        try:
+            body = PermissionRequestBody.model_validate(data)
+        except ValidationError as exc:
+            return problem(
+                422,
+                "Unprocessable Entity",
+                "The body does not match the PermissionRequestBody schema.",
+                errors=_validation_errors(exc),
+            )
+        try:
+            await self.session.answer_permission(body.id, body.option_id)
+        except AgentApiError as exc:
+            return problem_for(exc)
+        return json_response(PermissionResponseBody(ok=True))
 
     async def interrupt(self, request: Request) -> Response:
         try:

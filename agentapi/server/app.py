@@ -64,6 +64,7 @@ def create_app(session: AgentSession, config: AppConfig, uploads: UploadStore) -
         Route("/message", api.post_message, methods=["POST"]),
         Route("/upload", api.upload, methods=["POST"]),
         Route("/interrupt", api.interrupt, methods=["POST"]),
+        Route("/permission", api.answer_permission, methods=["POST"]),
         Route("/events", streams.events, methods=["GET"]),
         Route("/internal/screen", streams.screen, methods=["GET"]),
         Route("/openapi.json", docs.openapi, methods=["GET"]),

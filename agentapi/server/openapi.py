@@ -183,6 +183,24 @@ def build_openapi() -> dict[str, Any]:
                     },
                 }
             },
+            "/permission": {
+                "post": {
+                    "operationId": "post-permission",
+                    "summary": "Answer a permission request",
+                    "description": "ACP mode with --acp-permissions ask: pick one of the "
+                    "options of a pending 'permission' part of the last agent message. 404 when "
+                    "no such request is pending (answered, timed out, cancelled, or PTY mode), "
+                    "422 for an option the request does not offer.",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref("PermissionRequestBody")}},
+                    },
+                    "responses": {
+                        "200": _json("PermissionResponseBody", "OK"),
+                        "default": _ERROR,
+                    },
+                }
+            },
             "/upload": {
                 "post": {
                     "operationId": "post-upload",
@@ -229,7 +247,17 @@ def build_openapi() -> dict[str, Any]:
                             "required": False,
                             "description": "Also send (and replay) agent_error events.",
                             "schema": {"type": "boolean", "default": False},
-                        }
+                        },
+                        {
+                            "name": "parts",
+                            "in": "query",
+                            "required": False,
+                            "description": "Also send (and replay) message_parts events: after "
+                            "each message_update of a message that has parts (ACP mode), its "
+                            "parts and stop reason. Opt-in because clients such as the Go SDK "
+                            "fail on event names they do not know.",
+                            "schema": {"type": "boolean", "default": False},
+                        },
                     ],
                     "responses": {
                         "200": _sse(
@@ -238,6 +266,7 @@ def build_openapi() -> dict[str, Any]:
                                 "message_update": "MessageUpdateBody",
                                 "status_change": "StatusChangeBody",
                                 "agent_error": "ErrorBody",
+                                "message_parts": "MessagePartsBody",
                             },
                         ),
                         "default": _ERROR,

@@ -18,6 +18,8 @@ from agentapi.errors import (
     AgentExited,
     AgentWriteFailed,
     BadUpload,
+    PermissionChoiceInvalid,
+    PermissionNotPending,
     UploadTooLarge,
 )
 from agentapi.messages import ErrorDetail, ErrorModel
@@ -30,6 +32,8 @@ ANSWERS: dict[type[AgentApiError], tuple[int, str]] = {
     AgentDidNotReact: (504, "Agent did not react"),
     AgentExited: (503, "Agent not running"),
     AgentWriteFailed: (503, "Agent terminal failed"),
+    PermissionNotPending: (404, "No such permission request"),
+    PermissionChoiceInvalid: (422, "Unprocessable Entity"),
     UploadTooLarge: (413, "Payload Too Large"),
     BadUpload: (400, "Bad Request"),
 }

@@ -31,6 +31,9 @@ class EventStreams:
         # agent_error only on request: the Go SDK treats an unknown event name as fatal.
         if _truthy(request.query_params.get("errors")):
             names.add(EventName.AGENT_ERROR)
+        # message_parts (ACP mode's tool calls, plans, permission requests) likewise.
+        if _truthy(request.query_params.get("parts")):
+            names.add(EventName.MESSAGE_PARTS)
         return self._stream(names)
 
     async def screen(self, request: Request) -> Response:

@@ -23,6 +23,7 @@ from agentapi.conversation import (
     StatusChanged,
     TranscriptRestored,
 )
+from agentapi.errors import PermissionNotPending
 from agentapi.messages import (
     AgentIdentity,
     AgentStatus,
@@ -125,6 +126,13 @@ class AgentSession(ABC):
 
         Raises AgentExited when the agent is not running.
         """
+
+    async def answer_permission(self, permission_id: int, option_id: str) -> None:
+        """Pick an option of a pending permission request (ACP mode with ``ask``).
+
+        Raises PermissionNotPending or PermissionChoiceInvalid.
+        """
+        raise PermissionNotPending("There are no permission requests in PTY mode.")
 
     async def wait_for_status(self, wanted: AgentStatus, timeout_s: float) -> bool:
         """Whether the status is (or becomes, within ``timeout_s``) ``wanted``."""

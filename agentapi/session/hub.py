@@ -19,6 +19,7 @@ from agentapi.messages import (
     ErrorBody,
     EventName,
     Message,
+    MessagePartsBody,
     MessageUpdateBody,
     ScreenUpdateBody,
     StatusChangeBody,
@@ -40,6 +41,10 @@ class Frame:
     def build(cls, name: EventName, body: WireModel) -> Frame:
         # Compact JSON has no line breaks, so the body is one data line.
         return cls(name, b"event: " + name.encode() + b"\ndata: " + body.to_json() + b"\n\n")
+
+
+def _parts_frame(message: Message) -> Frame:
+    return Frame.build(EventName.MESSAGE_PARTS, MessagePartsBody.of(message))
 
 
 class Subscription:
@@ -99,6 +104,7 @@ class EventHub:
         self._queue_limit = queue_limit
         self._subscribers: set[Subscription] = set()
         self._messages: dict[int, Frame] = {}
+        self._structured: dict[int, Message] = {}
         self._status: Frame | None = None
         self._errors: deque[Frame] = deque(maxlen=MAX_STORED_ERRORS)
         # The screen changes often and few watch it: its frame is built only when wanted.
@@ -117,9 +123,15 @@ class EventHub:
         frame = Frame.build(EventName.MESSAGE_UPDATE, MessageUpdateBody.of(message))
         self._messages[message.id] = frame
         self._fan_out(frame)
+        if message.parts is not None:
+            # Structure (ACP mode) goes only to those who asked; built only for them.
+            self._structured[message.id] = message
+            if any(EventName.MESSAGE_PARTS in s.names for s in self._subscribers):
+                self._fan_out(_parts_frame(message))
 
     def reset_messages(self) -> None:
         self._messages.clear()
+        self._structured.clear()
 
     def status_change(self, body: StatusChangeBody) -> None:
         frame = Frame.build(EventName.STATUS_CHANGE, body)
@@ -159,8 +171,12 @@ class EventHub:
 
     def _replay(self, names: frozenset[EventName]) -> list[Frame]:
         frames: list[Frame] = []
-        if EventName.MESSAGE_UPDATE in names:
-            frames.extend(self._messages[i] for i in sorted(self._messages))
+        updates, parts = EventName.MESSAGE_UPDATE in names, EventName.MESSAGE_PARTS in names
+        for i in sorted(self._messages) if updates or parts else ():
+            if updates:
+                frames.append(self._messages[i])
+            if parts and i in self._structured:
+                frames.append(_parts_frame(self._structured[i]))
         if EventName.STATUS_CHANGE in names and self._status is not None:
             frames.append(self._status)
         if EventName.AGENT_ERROR in names:

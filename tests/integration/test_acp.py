@@ -39,6 +39,22 @@ def shared(tmp_path_factory) -> Iterator[Daemon]:
         daemon.close()
 
 
+@pytest.fixture(scope="module")
+def asking(tmp_path_factory) -> Iterator[Daemon]:
+    """A daemon that asks the client about every permission, and waits 3 s for an answer."""
+    daemon = Daemon(
+        tmp_path_factory.mktemp("acp-ask"),
+        FAKE_ACP,
+        [*ACP, "--acp-permissions", "ask", "--acp-permission-timeout", "3"],
+        {},
+        None,
+    )
+    try:
+        yield daemon.ready()
+    finally:
+        daemon.close()
+
+
 @pytest.fixture
 def acp(start_daemon):
     def start(*agent_flags: str, flags: list[str] | None = None, env=None):
@@ -287,3 +303,107 @@ def test_missing_agent_command(start_daemon):
     )
     assert proc.returncode == 1
     assert "'no-such-acp-agent-here' was not found" in proc.stderr
+
+
+# -- permissions ------------------------------------------------------------------------------
+
+
+def first_event(daemon, path: str, predicate, timeout: float = 20):
+    """The data of the first SSE event on ``path`` for which ``predicate(name, data)``."""
+    with daemon.http.stream("GET", path, timeout=timeout) as stream:
+        watchdog = threading.Timer(timeout, stream.close)
+        watchdog.start()
+        try:
+            for name, data in sse_events(stream):
+                if predicate(name, data):
+                    return data
+        finally:
+            watchdog.cancel()
+    raise AssertionError(f"no such event on {path}")
+
+
+def pending_permission(daemon) -> dict:
+    def is_pending(name, data):
+        return name == "message_parts" and any(
+            p["type"] == "permission" and p["status"] == "pending" for p in data["parts"]
+        )
+
+    data = first_event(daemon, "/events?parts=true", is_pending)
+    return next(p for p in data["parts"] if p["type"] == "permission")
+
+
+def test_allow_is_the_default_and_is_noted(shared):
+    reply = shared.turn("/perm")[-1]
+    assert reply["content"].endswith("Permission: yes.")
+    permission = next(p for p in reply["parts"] if p["type"] == "permission")
+    assert (permission["status"], permission["selected"]) == ("selected", "yes")
+
+
+def test_structure_events_only_on_request(shared):
+    shared.turn("/tool")
+    with shared.http.stream("GET", "/events", timeout=10) as stream:
+        names = []
+        for name, _data in sse_events(stream):
+            names.append(name)
+            if name == "status_change":  # the end of the replay
+                break
+    assert "message_parts" not in names
+    data = first_event(shared, "/events?parts=true", lambda n, d: n == "message_parts")
+    assert data["role"] == "agent"
+
+
+def test_asked_permission_answered_over_http(asking):
+    daemon = asking
+    assert daemon.send("/perm").status_code == 200
+    permission = pending_permission(daemon)
+    assert permission["title"] == "Delete a.txt"
+    assert [o["option_id"] for o in permission["options"]] == ["yes", "always", "no"]
+    assert daemon.status() == "running"
+    assert "waiting for an answer" in last_agent(daemon)["content"]
+    pid = permission["permission_id"]
+
+    wrong = daemon.http.post("/permission", json={"id": pid, "option_id": "maybe"})
+    assert wrong.status_code == 422
+    assert "offers yes, always, no" in wrong.json()["detail"]
+    unknown = daemon.http.post("/permission", json={"id": pid + 100, "option_id": "yes"})
+    assert unknown.status_code == 404
+    malformed = daemon.http.post("/permission", json={"id": "x"})
+    assert malformed.status_code == 422
+
+    answer = daemon.http.post("/permission", json={"id": pid, "option_id": "always"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"ok": True}
+    daemon.wait_status("stable")
+    reply = last_agent(daemon)
+    assert reply["content"].endswith("Permission: always.")
+    part = next(p for p in reply["parts"] if p["type"] == "permission")
+    assert (part["status"], part["selected"]) == ("selected", "always")
+    again = daemon.http.post("/permission", json={"id": pid, "option_id": "yes"})
+    assert again.status_code == 404
+
+    # Cancelling while a request waits answers it 'cancelled'.
+    assert daemon.send("/perm").status_code == 200
+    pending_permission(daemon)
+    daemon.send("\x1b", "raw")
+    daemon.wait_status("stable")
+    reply = last_agent(daemon)
+    assert reply["stop_reason"] == "cancelled"
+    part = next(p for p in reply["parts"] if p["type"] == "permission")
+    assert part["status"] == "cancelled"
+
+
+def test_unanswered_permission_times_out_as_a_refusal(asking):
+    daemon = asking
+    reply = daemon.turn("/perm")[-1]
+    assert reply["content"].endswith("Permission: no.")
+    assert "not answered in time: refused: Reject" in reply["content"]
+    part = next(p for p in reply["parts"] if p["type"] == "permission")
+    assert (part["status"], part["selected"]) == ("timed_out", "no")
+
+
+def test_deny_policy(acp):
+    daemon = acp(flags=["--acp-permissions", "deny"]).ready()
+    reply = daemon.turn("/perm")[-1]
+    assert reply["content"].endswith("Permission: no.")
+    part = next(p for p in reply["parts"] if p["type"] == "permission")
+    assert part["status"] == "refused"
