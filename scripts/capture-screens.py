@@ -77,6 +77,34 @@ MULTI_REPLY = (
     "3. Run the tests again.\n\n"
     "Tell me when you want me to start."
 )
+# User messages of every size, for echo removal: the whole echo must go, whatever its length.
+FIVE_LINES = "\n".join(f"Note {n}: keep the change small and tested." for n in range(1, 6))
+THIRTY_LINES = "Please read these notes:\n" + "\n".join(
+    f"{n}. Requirement number {n} of the pasted list." for n in range(1, 30)
+)
+TWO_HUNDRED_LINES = "\n".join(
+    f"log line {n:03d}: request served in {n % 97} ms" for n in range(200)
+)
+CODE_WITH_BRACES = (
+    "Why does this hook run twice?\n\n"
+    "```js\n"
+    "useEffect(() => {\n"
+    "  const timer = setInterval(() => {\n"
+    "    setCount((c) => c + 1);\n"
+    "  }, 1000);\n"
+    "  return () => {\n"
+    "    clearInterval(timer);\n"
+    "  };\n"
+    "}, []);\n"
+    "```"
+)
+LONG_LINES = (
+    "This first line is much longer than the eighty columns of the terminal, so the agent has"
+    " to wrap it over two or three rows of its screen before the reply starts.\n"
+    "The second line is long as well: it repeats that a wrapped echo must be removed in one"
+    " piece, from its first row down to its very last row, with nothing left over."
+)
+ECHO_REPLY = "I read all of it."
 ERROR_MESSAGE = "The model fake-model is not available (fake error for tests)."
 
 
@@ -109,6 +137,11 @@ CASES = [
         "Please review this list:\n- first item\n- second item",
         [Reply("Both items look fine to me.")],
     ),
+    Case("echo_5_lines", FIVE_LINES, [Reply(ECHO_REPLY)]),
+    Case("echo_30_lines", THIRTY_LINES, [Reply(ECHO_REPLY)]),
+    Case("echo_200_lines", TWO_HUNDRED_LINES, [Reply(ECHO_REPLY)]),
+    Case("echo_code_braces", CODE_WITH_BRACES, [Reply(ECHO_REPLY)]),
+    Case("echo_long_lines", LONG_LINES, [Reply(ECHO_REPLY)]),
     Case(
         "report_task",
         "Fix the typo in README.md and report when you are done.",
@@ -143,8 +176,13 @@ class Capture:
             lines=1000,
             env=launch.env,
             cwd=launch.cwd,
-            on_screen=self._on_screen,
         )
+
+    def start(self) -> None:
+        self.terminal.start(self._on_screen, self._on_exit)
+
+    def _on_exit(self, _code: int) -> None:
+        self.changed.set()
 
     def _on_screen(self, _text: str) -> None:
         self.last_change = time.monotonic()
@@ -212,7 +250,7 @@ async def capture_case(name: str, case: Case, out: Path, verbose: bool) -> float
         launch = agents.prepare(name, llm.url, root, mcp_server=mcp)
         cap = Capture(launch, adapter)
         started = time.monotonic()
-        cap.terminal.start()
+        cap.start()
         try:
             if adapter.on_start:
                 await cap.terminal.write(adapter.on_start.encode())

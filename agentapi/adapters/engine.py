@@ -153,13 +153,29 @@ def _cut_input_box(box: InputBoxSpec, lines: list[str]) -> int:
     """Where the input box (and the chrome right above it) starts: the length to keep."""
     end = _last_non_blank(lines, len(lines)) + 1
     start = _box_start(box, lines, end)
-    if start is not None:
+    while start is not None:
         end = start
+        # A box drawn twice (a prompt redrawn one row lower) leaves an empty copy above the
+        # live one: it is chrome too. A copy with text on its prompt line is not taken.
+        start = _empty_box_start(box, lines, end)
     if box.above:
         end = _last_non_blank(lines, end) + 1
         while end and lines[end - 1].strip() and any(p.search(lines[end - 1]) for p in box.above):
             end -= 1
     return end
+
+
+def _empty_box_start(box: InputBoxSpec, lines: list[str], end: int) -> int | None:
+    """Where an input box with an empty prompt ends ``lines[:end]``, if one does."""
+    if box.prompt is None or box.rule is None:
+        return None
+    last = _last_non_blank(lines, end)
+    if last < 0 or not box.prompt.search(lines[last]):
+        return None
+    if box.prompt.sub("", lines[last], count=1).strip():
+        return None
+    above = _last_non_blank(lines, last)
+    return above if above >= 0 and box.rule.search(lines[above]) else None
 
 
 def _box_start(box: InputBoxSpec, lines: list[str], end: int) -> int | None:
