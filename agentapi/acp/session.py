@@ -98,6 +98,8 @@ class AcpSession(AgentSession):
         self._conn: ClientSideConnection | None = None
         self._proto: ModuleType | Any = None
         self._agent_info: AgentInfo | None = None
+        self._resume_id = ""
+        self._initial_prompt_sent = False
         self._session_id: str | None = None
         self._initialized = False
         self._exit_code: int | None = None
@@ -223,22 +225,56 @@ class AcpSession(AgentSession):
         try:
             self._agent_info = await self._start_step("initialize", proto.initialize(conn), timeout)
             self._initialized = True
-            self._session_id = await self._start_step(
-                "session/new",
-                proto.new_session(conn, self.options.cwd, self.options.mcp_servers),
-                timeout,
-            )
+            self._session_id = await self._resume(proto, conn, timeout)
+            if self._session_id is None:
+                self._session_id = await self._start_step(
+                    "session/new",
+                    proto.new_session(conn, self.options.cwd, self.options.mcp_servers),
+                    timeout,
+                )
         except _StartFailed as exc:
             self._fail(str(exc))
             return
         intro = self._introduction()
         self._emit(self.conversation.opened(intro, self.now_ms()))
         log.info("ACP session %s open: %s", self._session_id, intro)
-        if self.options.initial_prompt:
+        if self.options.initial_prompt and not self._initial_prompt_sent:
             try:
                 await self.send_user_message(self.options.initial_prompt)
+                self._initial_prompt_sent = True
             except AgentBusy as exc:
                 self.report_error(f"The initial prompt was not sent: {exc}")
+
+    async def _resume(self, proto: Any, conn: ClientSideConnection, timeout: float) -> str | None:
+        """The restored conversation's session, if the agent can load it; else None."""
+        saved_id = self._resume_id
+        if not saved_id:
+            return None
+        assert self._agent_info is not None
+        if not self._agent_info.load_session:
+            self._forgetful("the agent does not offer session/load")
+            return None
+        try:
+            await self._start_step(
+                "session/load",
+                proto.load_session(conn, self.options.cwd, saved_id, self.options.mcp_servers),
+                timeout,
+            )
+        except _StartFailed as exc:
+            if not self.agent_running:
+                raise
+            self._forgetful(f"session/load failed: {exc}")
+            return None
+        log.info("resumed the agent's session %s", saved_id)
+        return saved_id
+
+    def _forgetful(self, why: str) -> None:
+        text = (
+            f"The saved conversation is shown again, but {why}: the agent starts a new "
+            "session and does not remember what was said before."
+        )
+        log.warning("%s", text)
+        self.report_error(text, ErrorLevel.WARNING)
 
     async def _start_step(self, method: str, call: Any, timeout: float) -> Any:
         try:
@@ -461,14 +497,24 @@ class AcpSession(AgentSession):
     # -- persistence --------------------------------------------------------------------------
 
     def transcript(self) -> SavedTranscript:
-        return self.conversation.transcript()
+        return SavedTranscript(
+            tuple(self.conversation.messages),
+            self.options.initial_prompt,
+            self._initial_prompt_sent,
+            self._session_id or self._resume_id,
+        )
 
     @property
     def restore_pending(self) -> bool:
         return False
 
     def schedule_restore(self, saved: SavedTranscript) -> None:
+        """Called before start: the transcript comes back at once, the agent's session
+        (when it can load one) once the agent is up."""
         self.publish(self.conversation.restore(saved))
+        self._resume_id = saved.acp_session_id
+        if saved.initial_prompt_sent and saved.initial_prompt == self.options.initial_prompt:
+            self._initial_prompt_sent = True
 
 
 class _StartFailed(Exception):

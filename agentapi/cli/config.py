@@ -307,8 +307,6 @@ def _build_options(agent: list[str], values: _Values) -> ServerOptions:
     opts.mcp_file = values.path("mcp_file")
     if opts.experimental_acp and opts.print_openapi:
         raise UsageError("--experimental-acp cannot be combined with --print-openapi")
-    if opts.experimental_acp and opts.state_file is not None:
-        raise UsageError("--experimental-acp cannot be combined with --state-file")
     if not opts.agent and not opts.print_openapi:
         raise UsageError("no agent command given: usage is agentapi server [flags] -- AGENT [ARGS]")
     return opts

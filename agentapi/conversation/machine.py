@@ -56,6 +56,8 @@ class SavedTranscript:
     messages: tuple[Message, ...] = ()
     initial_prompt: str = ""
     initial_prompt_sent: bool = False
+    # ACP mode: the agent's session id, to resume it with session/load.
+    acp_session_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,14 @@ from typing import Any, Protocol
 
 from agentapi.conversation import SavedTranscript
 from agentapi.errors import StateFileError
-from agentapi.messages import ErrorLevel, Message, Role, format_rfc3339, parse_rfc3339
+from agentapi.messages import (
+    ErrorLevel,
+    Message,
+    MessagePart,
+    Role,
+    format_rfc3339,
+    parse_rfc3339,
+)
 from agentapi.session.files import reason as _reason
 from agentapi.session.files import write_atomic
 
@@ -45,18 +52,12 @@ def encode_state(state: SavedTranscript) -> bytes:
     """The file's bytes: compact JSON and a newline, the layout the original writes."""
     document = {
         "version": STATE_VERSION,
-        "messages": [
-            {
-                "id": m.id,
-                "message": m.content,
-                "role": str(m.role),
-                "time": format_rfc3339(m.time),
-            }
-            for m in state.messages
-        ],
+        "messages": [_encode_message(m) for m in state.messages],
         "initial_prompt": state.initial_prompt,
         "initial_prompt_sent": state.initial_prompt_sent,
     }
+    if state.acp_session_id:
+        document["acp_session_id"] = state.acp_session_id
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
     try:
         return text.encode("utf-8")
@@ -65,6 +66,35 @@ def encode_state(state: SavedTranscript) -> bytes:
         # keep them, and the file stays valid UTF-8.
         text = json.dumps(document, ensure_ascii=True, separators=(",", ":")) + "\n"
         return text.encode("ascii")
+
+
+def _encode_message(m: Message) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": m.id,
+        "message": m.content,
+        "role": str(m.role),
+        "time": format_rfc3339(m.time),
+    }
+    # ACP mode's structure: extra keys, which the original's loader ignores.
+    if m.parts is not None:
+        item["parts"] = [p.model_dump(mode="json", exclude_none=True) for p in m.parts]
+    if m.stop_reason is not None:
+        item["stop_reason"] = m.stop_reason
+    return item
+
+
+def _decode_structure(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Parts and stop reason if they are well-formed; dropped (never fatal) otherwise."""
+    extra: dict[str, Any] = {}
+    parts = item.get("parts")
+    if isinstance(parts, list):
+        try:
+            extra["parts"] = [MessagePart.model_validate(p) for p in parts]
+        except ValueError:
+            log.warning("ignored the malformed parts of a saved message")
+    if isinstance(item.get("stop_reason"), str):
+        extra["stop_reason"] = item["stop_reason"]
+    return extra
 
 
 class _Invalid(Exception):
@@ -126,7 +156,9 @@ def _decode_message(index: int, item: Any) -> Message:
         moment = parse_rfc3339(stamp)
     except ValueError as exc:
         raise _Invalid(f"{where}.time: {exc}") from None
-    return Message(id=msg_id, role=Role(role), content=content, time=moment)
+    return Message(
+        id=msg_id, role=Role(role), content=content, time=moment, **_decode_structure(item)
+    )
 
 
 def decode_state(document: Any) -> SavedTranscript:
@@ -156,7 +188,10 @@ def decode_state(document: Any) -> SavedTranscript:
         sent = False
     if not isinstance(sent, bool):
         raise _Invalid(f"'initial_prompt_sent' is {_type_name(sent)}, expected true or false")
-    return SavedTranscript(tuple(messages), prompt, sent)
+    _, acp_session = _field(document, "acp_session_id")
+    if not isinstance(acp_session, str):
+        acp_session = ""
+    return SavedTranscript(tuple(messages), prompt, sent, acp_session)
 
 
 # --- files ------------------------------------------------------------------------------------

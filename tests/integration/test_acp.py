@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
+import signal
 import subprocess
 import sys
 import threading
@@ -407,3 +409,41 @@ def test_deny_policy(acp):
     assert reply["content"].endswith("Permission: no.")
     part = next(p for p in reply["parts"] if p["type"] == "permission")
     assert part["status"] == "refused"
+
+
+# -- persistence ------------------------------------------------------------------------------
+
+
+def test_restart_with_a_state_file_resumes_the_agents_session(acp, tmp_path):
+    state = tmp_path / "state.json"
+    history = tmp_path / "history.json"
+    remembering = ["--load", "--history", str(history)]
+    flags = ["--state-file", str(state)]
+
+    first = acp(*remembering, flags=flags).ready()
+    first.turn("hello one")
+    first.turn("/tool")
+    first.signal(signal.SIGTERM)
+    assert first.wait_exit() == 0
+    saved = json.loads(state.read_text())
+    assert saved["acp_session_id"].startswith("s1-")
+    assert saved["messages"][2]["message"] == "You said: one"
+    assert saved["messages"][4]["parts"][0]["type"] == "tool_call"
+
+    second = acp(*remembering, flags=flags).ready()
+    messages = second.messages()
+    assert [m["content"] for m in messages[1:3]] == ["hello one", "You said: one"]
+    assert messages[4]["parts"][0]["title"] == "List files"  # the structure came back too
+    reply = second.turn("/recall")[-1]
+    assert reply["content"] == "I remember: hello one | /tool"
+    second.signal(signal.SIGTERM)
+    assert second.wait_exit() == 0
+
+    # An agent without session/load: the transcript is back, the agent does not remember.
+    third = acp(flags=flags).ready()
+    assert third.messages()[1]["content"] == "hello one"
+    reply = third.turn("/recall")[-1]
+    assert "hello one" not in reply["content"]
+    warning = first_event(third, "/events?errors=true", lambda n, d: n == "agent_error")
+    assert "does not offer session/load" in warning["message"]
+    assert "does not remember" in warning["message"]

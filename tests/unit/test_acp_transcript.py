@@ -207,3 +207,25 @@ def test_mcp_file(tmp_path: Path):
     path.write_text("{not json")
     with pytest.raises(UsageError, match="not valid JSON"):
         load_mcp_file(path)
+
+
+def test_state_file_keeps_parts_and_the_acp_session(tmp_path: Path):
+    from agentapi.session.statefile import decode_state, encode_state
+
+    conv = opened()
+    conv.begin_prompt("go", 10)
+    conv.on_update({"sessionUpdate": "tool_call", "toolCallId": "a", "title": "Run"}, 11)
+    conv.prompt_ended("end_turn", 12)
+    saved = SavedTranscript(tuple(conv.messages), "", False, "sess-7")
+    document = json.loads(encode_state(saved))
+    assert document["acp_session_id"] == "sess-7"
+    assert document["messages"][2]["parts"] == [
+        {"type": "tool_call", "tool_call_id": "a", "title": "Run"}
+    ]
+    back = decode_state(document)
+    assert back == saved
+    # Malformed structure is dropped, never fatal; old files have none.
+    document["messages"][2]["parts"] = [{"no": "type"}]
+    assert decode_state(document).messages[2].parts is None
+    del document["acp_session_id"]
+    assert decode_state(document).acp_session_id == ""
