@@ -21,10 +21,17 @@ USAGE = """usage: agentapi <command> [flags]
 commands:
   server [flags] -- AGENT [ARGS...]   run AGENT under a terminal and serve its chat over HTTP
   attach [--url HOST:PORT]            show a running agent's terminal and type into it
+  status [--wait stable]              print the agent's status (running or stable)
+  send [--no-wait] [--raw] TEXT       send a message (or stdin) and print the reply
+  messages [--follow] [--json]        print the conversation
+  interrupt                           stop what the agent is doing
   adapters                            list the known agent types
   --version                           print the version
 
-Run 'agentapi server --help' for the server's flags."""
+Run 'agentapi server --help' for the server's flags, 'agentapi COMMAND --help' for the
+others'. The client commands take --url (default localhost:3284)."""
+
+CLIENT_COMMANDS = ("status", "send", "messages", "interrupt")
 
 
 def _usage_error(message: str) -> int:
@@ -117,6 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_server(rest)
     if command == "adapters":
         return list_adapters()
+    if command in CLIENT_COMMANDS:
+        from agentapi.client.commands import run_command
+
+        return run_command(command, rest)
     if command == "attach":
         from agentapi.client.attach import run_attach
 
