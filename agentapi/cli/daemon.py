@@ -24,6 +24,7 @@ from agentapi.cli.config import ServerOptions
 from agentapi.errors import PidFileError, PidFileUnwritable, StartupError
 from agentapi.messages import AgentIdentity, ErrorLevel, Transport
 from agentapi.server.app import AppConfig, create_app
+from agentapi.server.protocol import DuplicateServerLogs, GuardedH11Protocol
 from agentapi.server.uploads import UploadStore
 from agentapi.session.base import AgentSession
 from agentapi.session.hub import EventHub
@@ -259,8 +260,13 @@ class Daemon:
                 lifespan="off",
                 timeout_graceful_shutdown=HTTP_DRAIN_S,
                 ws="none",
+                # A header timeout on top of uvicorn's h11 protocol (see server/protocol.py).
+                http=GuardedH11Protocol,
             )
         )
+        uvicorn_errors = logging.getLogger("uvicorn.error")
+        if not any(isinstance(f, DuplicateServerLogs) for f in uvicorn_errors.filters):
+            uvicorn_errors.addFilter(DuplicateServerLogs())
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(sig, self._on_signal, sig)
         loop.add_signal_handler(signal.SIGUSR1, self._on_save_signal)

@@ -23,13 +23,17 @@ without reading a byte of the body:
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agentapi.messages import ErrorModel
 from agentapi.server.problems import PROBLEM_JSON, problem_bytes
+
+log = logging.getLogger("agentapi.server")
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # The body types a web page may send to another site without a CORS preflight.
@@ -192,6 +196,11 @@ class RequestGuardMiddleware:
 
         try:
             await self.app(scope, guarded_receive, tracking_send)
+        except ClientDisconnect:
+            # The client went away mid-body: nobody to answer, nothing worth a traceback.
+            log.info(
+                "%s %s: the client left before sending its body", scope["method"], scope["path"]
+            )
         except _Refused as broken:
             if started:
                 raise

@@ -29,7 +29,13 @@ from agentapi.messages import (
 log = logging.getLogger("agentapi.session.hub")
 
 DEFAULT_QUEUE_LIMIT = 2048
+# What one subscriber may have waiting, in bytes: about fifty full 80x1000 screens. A
+# reader that stops reading is cut off at this cost, however large the frames are.
+DEFAULT_QUEUE_BYTES = 4 * 1024 * 1024
 MAX_STORED_ERRORS = 50
+# The Go SDK reads SSE with a 128 KiB line buffer and fails the stream on a longer line.
+MAX_EVENT_LINE = 128 * 1024 - 1024
+TRUNCATION_MARK = "\n… [{n} more characters; the whole message is in GET /messages]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,31 +54,55 @@ def _parts_frame(message: Message) -> Frame:
 
 
 class Subscription:
-    def __init__(self, hub: EventHub, names: frozenset[EventName], limit: int) -> None:
+    def __init__(
+        self, hub: EventHub, names: frozenset[EventName], limit: int, byte_limit: int
+    ) -> None:
         self._hub = hub
         self.names = names
         self._limit = limit
+        self._byte_limit = byte_limit
         self._queue: deque[Frame] = deque()
+        self._queued_bytes = 0
         self._wakeup = asyncio.Event()
         self._closed = False
         self.overflowed = False
+        # Set once closed, for whoever must stop waiting on the reader (streams.py).
+        self.ended = asyncio.Event()
 
     def _offer(self, frame: Frame) -> None:
         if self._closed or frame.name not in self.names:
             return
-        if len(self._queue) >= self._limit:
+        size = len(frame.payload)
+        if len(self._queue) >= self._limit or self._queued_bytes + size > self._byte_limit:
             self.overflowed = True
-            log.warning("an event subscriber fell %d events behind: disconnecting it", self._limit)
+            log.warning(
+                "an event subscriber fell %d events (%d KiB) behind: disconnecting it",
+                len(self._queue),
+                self._queued_bytes // 1024,
+            )
             self.close()
             return
         self._queue.append(frame)
+        self._queued_bytes += size
         self._wakeup.set()
+
+    def _take(self) -> bytes:
+        frame = self._queue.popleft()
+        self._queued_bytes -= len(frame.payload)
+        return frame.payload
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
             self._wakeup.set()
+            self.ended.set()
             self._hub._subscribers.discard(self)
+
+    def discard(self) -> None:
+        """Close and drop whatever is still queued: the reader is gone."""
+        self.close()
+        self._queue.clear()
+        self._queued_bytes = 0
 
     @property
     def closed(self) -> bool:
@@ -87,7 +117,7 @@ class Subscription:
         try:
             while True:
                 while self._queue:
-                    yield self._queue.popleft().payload
+                    yield self._take()
                 if self._closed:
                     return
                 self._wakeup.clear()
@@ -100,8 +130,11 @@ class Subscription:
 
 
 class EventHub:
-    def __init__(self, *, queue_limit: int = DEFAULT_QUEUE_LIMIT) -> None:
+    def __init__(
+        self, *, queue_limit: int = DEFAULT_QUEUE_LIMIT, queue_bytes: int = DEFAULT_QUEUE_BYTES
+    ) -> None:
         self._queue_limit = queue_limit
+        self._queue_bytes = queue_bytes
         self._subscribers: set[Subscription] = set()
         self._messages: dict[int, Frame] = {}
         self._structured: dict[int, Message] = {}
@@ -120,7 +153,7 @@ class EventHub:
             subscriber._offer(frame)
 
     def message_update(self, message: Message) -> None:
-        frame = Frame.build(EventName.MESSAGE_UPDATE, MessageUpdateBody.of(message))
+        frame = _message_frame(message)
         self._messages[message.id] = frame
         self._fan_out(frame)
         if message.parts is not None:
@@ -162,8 +195,12 @@ class EventHub:
         wanted = frozenset(names)
         replay = self._replay(wanted)
         # The replay itself must never count as falling behind.
-        sub = Subscription(self, wanted, self._queue_limit + len(replay))
+        replay_bytes = sum(len(f.payload) for f in replay)
+        sub = Subscription(
+            self, wanted, self._queue_limit + len(replay), self._queue_bytes + replay_bytes
+        )
         sub._queue.extend(replay)
+        sub._queued_bytes = replay_bytes
         self._subscribers.add(sub)
         if self._closed:
             sub.close()
@@ -189,3 +226,37 @@ class EventHub:
         self._closed = True
         for subscriber in list(self._subscribers):
             subscriber.close()
+
+
+def _message_frame(message: Message) -> Frame:
+    """The ``message_update`` frame, its data line kept under ``MAX_EVENT_LINE`` bytes.
+
+    A longer message is cut, with a mark saying how much is missing and where the
+    rest is: a Go SDK client then keeps its stream, and ``GET /messages`` has it all.
+    """
+    frame = Frame.build(EventName.MESSAGE_UPDATE, MessageUpdateBody.of(message))
+    if _data_line_length(frame) <= MAX_EVENT_LINE:
+        return frame
+    content = message.content
+    # Estimate from the bytes per character the escaped content takes, then shrink a
+    # little at a time until the line fits (a character takes one to six bytes).
+    empty = _data_line_length(_build(message, ""))
+    per_char = (_data_line_length(frame) - empty) / len(content)
+    mark_room = len(TRUNCATION_MARK.encode()) + 16
+    keep = max(0, int((MAX_EVENT_LINE - empty - mark_room) / per_char))
+    while True:
+        mark = TRUNCATION_MARK.format(n=len(content) - keep)
+        frame = _build(message, content[:keep] + mark)
+        if _data_line_length(frame) <= MAX_EVENT_LINE or keep == 0:
+            return frame
+        keep = keep * 49 // 50
+
+
+def _build(message: Message, content: str) -> Frame:
+    cut = message.model_copy(update={"content": content})
+    return Frame.build(EventName.MESSAGE_UPDATE, MessageUpdateBody.of(cut))
+
+
+def _data_line_length(frame: Frame) -> int:
+    start = frame.payload.index(b"\ndata: ") + 1
+    return len(frame.payload) - start - 2  # without the blank line that ends the frame
