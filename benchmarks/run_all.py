@@ -43,6 +43,7 @@ BENCHMARKS: dict[str, int | None] = {
     "latency": 3,
     "send_path": 8,
     "state_save": None,
+    "chat_page": None,
     "throughput": 2,
     "daemon_throughput": 2,
     "flood_status": 2,

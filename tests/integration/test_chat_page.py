@@ -141,6 +141,25 @@ def test_send_while_running_keeps_the_draft_and_stop_interrupts(demo, open_page)
     assert any("409" in e for e in log.errors)
 
 
+def test_stop_on_a_daemon_without_the_interrupt_endpoint_sends_esc(shared, open_page):
+    page, _ = open_page(shared.url + "/chat", quiet=False)
+    # An older daemon answers 404 here; the page then types the Esc most agents take.
+    page.route(
+        "**/interrupt",
+        lambda route: route.fulfill(
+            status=404, content_type="application/problem+json", body='{"status": 404}'
+        ),
+    )
+    count = messages(page).count()
+    send(page, "/think 30 never said")
+    expect(page.locator("#stop")).to_be_visible()
+    expect(page.locator("#draft")).to_have_value("")
+    page.locator("#stop").click()
+    expect(messages(page)).to_have_count(count + 2)
+    expect(messages(page).last.locator(".body")).to_have_text("● Interrupted.")
+    expect(page.locator("body")).to_have_attribute("data-status", "stable")
+
+
 def test_control_mode_answers_a_confirmation(shared, open_page):
     page, _ = open_page(shared.url + "/chat")
     turn(page, "/confirm")

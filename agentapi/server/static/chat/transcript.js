@@ -5,10 +5,13 @@ import { renderText } from "./text.js";
 
 const FOLLOW_SLACK_PX = 48;
 
+// One formatter for all messages: toLocaleTimeString builds a new one on every call, which
+// dominated the cost of rendering a long transcript.
+const CLOCK = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit" });
+
 function timeLabel(iso) {
   const when = new Date(iso);
-  if (Number.isNaN(when.getTime())) return "";
-  return when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return Number.isNaN(when.getTime()) ? "" : CLOCK.format(when);
 }
 
 async function copyText(text) {
@@ -26,6 +29,23 @@ async function copyText(text) {
   area.remove();
   if (!ok) throw new Error("copy refused");
 }
+
+const MESSAGE = (() => {
+  const item = document.createElement("li");
+  const meta = document.createElement("div");
+  meta.className = "meta";
+  const who = document.createElement("span");
+  who.className = "who";
+  const copy = document.createElement("button");
+  copy.type = "button";
+  copy.className = "copy";
+  copy.textContent = "Copy";
+  meta.append(who, document.createElement("time"), copy);
+  const body = document.createElement("pre");
+  body.className = "body";
+  item.append(meta, body);
+  return item;
+})();
 
 export class Transcript {
   constructor({ scroller, list, empty, jump, agentName, toast }) {
@@ -79,30 +99,22 @@ export class Transcript {
     if (entry.role !== role) this.setRole(entry, role);
     entry.text = message;
     entry.body.replaceChildren(renderText(message, { links: role === "agent" }));
-    entry.time.dateTime = time;
-    entry.time.textContent = timeLabel(time);
+    if (entry.iso !== time) {
+      entry.iso = time;
+      entry.time.dateTime = time;
+      entry.time.textContent = timeLabel(time);
+    }
     this.queueScroll();
     return entry;
   }
 
   create(id, role) {
-    const item = document.createElement("li");
+    // Cloning one prepared tree is several times cheaper than building each node.
+    const item = MESSAGE.cloneNode(true);
     item.dataset.id = String(id);
-    const meta = document.createElement("div");
-    meta.className = "meta";
-    const who = document.createElement("span");
-    who.className = "who";
-    const time = document.createElement("time");
-    const copy = document.createElement("button");
-    copy.type = "button";
-    copy.className = "copy";
-    copy.textContent = "Copy";
+    const [who, time, copy] = item.firstChild.children;
     copy.setAttribute("aria-label", `Copy message ${id + 1}`);
-    meta.append(who, time, copy);
-    const body = document.createElement("pre");
-    body.className = "body";
-    item.append(meta, body);
-    const entry = { id, role, text: null, item, who, time, body };
+    const entry = { id, role, text: null, item, who, time, body: item.lastChild, iso: "" };
     this.setRole(entry, role);
     return entry;
   }
