@@ -25,6 +25,7 @@ commands:
   send [--no-wait] [--raw] TEXT       send a message (or stdin) and print the reply
   messages [--follow] [--json]        print the conversation
   interrupt                           stop what the agent is doing
+  mcp --url [NAME=]URL                serve MCP tools that drive agents, over stdio
   adapters                            list the known agent types
   --version                           print the version
 
@@ -128,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from agentapi.client.commands import run_command
 
         return run_command(command, rest)
+    if command == "mcp":
+        from agentapi.mcp.server import run_mcp
+
+        return run_mcp(rest)
     if command == "attach":
         from agentapi.client.attach import run_attach
 
