@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from importlib import resources
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -21,7 +22,7 @@ from agentapi.server.problems import problem
 # on purpose: Coder's dashboard embeds /chat/embed from its own origin.
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; base-uri 'self'; form-action 'none'"
+    "connect-src {connect}; font-src 'self'; base-uri 'self'; form-action 'none'"
 )
 _ASSET_TYPES = {
     ".js": "text/javascript; charset=utf-8",
@@ -33,6 +34,22 @@ _ASSET_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\.(?:js|css|svg)")
 
 def _static(name: str) -> str:
     return (resources.files("agentapi.server") / "static" / name).read_text(encoding="utf-8")
+
+
+def other_daemon(url: str | None) -> str | None:
+    """The origin named by the page's ``?url=`` (another daemon to talk to), if it is one."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    if re.search(r"[\s;,'\"]", parts.netloc):
+        return None
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
 
 
 def root_href(path: str) -> str:
@@ -61,10 +78,12 @@ class ChatPage:
         html = self._template.replace("{{root}}", root_href(path)).replace(
             "{{layout}}", "embed" if embed else "full"
         )
+        # ?url= points the page at another daemon: its origin, and only it, may be fetched.
+        connect = " ".join(filter(None, ["'self'", other_daemon(request.query_params.get("url"))]))
         return HTMLResponse(
             html,
             headers={
-                "Content-Security-Policy": PAGE_CSP,
+                "Content-Security-Policy": PAGE_CSP.format(connect=connect),
                 "X-Content-Type-Options": "nosniff",
                 "Referrer-Policy": "no-referrer",
                 "Cache-Control": "no-cache",

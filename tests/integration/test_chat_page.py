@@ -47,9 +47,18 @@ def shared(shared_daemon: Daemon) -> Daemon:
 def open_page(browser) -> Iterator:
     opened: list[tuple[object, PageLog, bool]] = []
 
-    def open_(url: str, width: int = 1100, height: int = 760, scheme: str = "light", quiet=True):
+    def open_(
+        url: str,
+        width: int = 1100,
+        height: int = 760,
+        scheme: str = "light",
+        quiet: bool = True,
+        permissions: list[str] | None = None,
+    ):
         context = browser.new_context(
-            viewport={"width": width, "height": height}, color_scheme=scheme
+            viewport={"width": width, "height": height},
+            color_scheme=scheme,
+            permissions=permissions or [],
         )
         page = context.new_page()
         log = PageLog(page)
@@ -118,6 +127,63 @@ def test_links_are_clickable_and_whitespace_kept(shared, open_page):
     expect(link).to_have_attribute("href", "https://example.com/docs")
     expect(link).to_have_attribute("target", "_blank")
     assert reply.locator(".body").evaluate("e => getComputedStyle(e).whiteSpace") == "pre-wrap"
+
+
+def test_copy_button_and_wide_characters(shared, open_page):
+    page, _ = open_page(shared.url + "/chat", permissions=["clipboard-read", "clipboard-write"])
+    turn(page, "你好 wide ok")
+    reply = messages(page).last
+    expect(reply.locator(".body")).to_have_text("● You said: 你好 wide ok")
+    # Each wide character takes exactly two cells of the monospace grid, as on the terminal.
+    widths = reply.locator(".body").evaluate(
+        """body => {
+          const probe = document.createElement('span');
+          probe.textContent = 'x'.repeat(20);
+          body.append(probe);
+          const cell = probe.getBoundingClientRect().width / 20;
+          probe.remove();
+          const wide = [...body.querySelectorAll('.wide')];
+          return [cell, ...wide.map(w => w.getBoundingClientRect().width)];
+        }"""
+    )
+    cell, *wide = widths
+    assert len(wide) == 2 and all(abs(w - 2 * cell) < 0.5 for w in wide), widths
+    reply.hover()
+    reply.locator("button.copy").click()
+    expect(reply.locator("button.copy")).to_have_text("Copied")
+    assert page.evaluate("() => navigator.clipboard.readText()") == "● You said: 你好 wide ok"
+
+
+def test_auto_scroll_stops_when_scrolled_up_and_jump_returns(shared, open_page):
+    page, _ = open_page(shared.url + "/chat/embed", width=400, height=700)
+    turn(page, "/lines 40")
+    at_bottom = "e => e.scrollHeight - e.scrollTop - e.clientHeight < 5"
+    transcript = page.locator("#transcript")
+    page.wait_for_function(f"() => ({at_bottom})(document.getElementById('transcript'))")
+    expect(page.locator("#jump")).to_be_hidden()
+    transcript.evaluate("e => { e.scrollTop = 0; e.dispatchEvent(new Event('scroll')); }")
+    assert shared.send("/lines 5").status_code == 200
+    expect(page.locator("#jump")).to_be_visible()
+    assert transcript.evaluate("e => e.scrollTop") == 0  # the reader's place is kept
+    page.locator("#jump").click()
+    expect(page.locator("#jump")).to_be_hidden()
+    assert transcript.evaluate(at_bottom)
+    expect(page.locator("body")).to_have_attribute("data-status", "stable")
+
+
+def test_paste_of_a_file_uploads_it(shared, open_page):
+    page, _ = open_page(shared.url + "/chat")
+    page.locator("#draft").fill("look at")
+    page.locator("#draft").evaluate(
+        """draft => {
+          const data = new DataTransfer();
+          data.items.add(new File(["pasted bytes"], "shot.png", {type: "image/png"}));
+          draft.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true}));
+        }"""
+    )
+    expect(page.locator("#draft")).to_have_value(re.compile(r'^look at @"[^"]+/shot\.png"$'))
+    path = re.search(r'@"([^"]+)"', page.locator("#draft").input_value())
+    assert path and Path(path.group(1)).read_bytes() == b"pasted bytes"
 
 
 def test_send_while_running_keeps_the_draft_and_stop_interrupts(demo, open_page):
@@ -258,6 +324,16 @@ def test_prefixed_base_path_through_a_stripping_proxy(start_daemon, open_page):
         full.context.close()
 
 
+def test_url_parameter_points_the_page_at_another_daemon(shared, start_daemon, open_page):
+    other = start_daemon(flags=["--type", "demo", "--allowed-origins", shared.url]).ready()
+    before = len(shared.messages())
+    page, _ = open_page(f"{shared.url}/chat?url={other.url}")
+    expect(page.locator("#agent-name")).to_have_text("Demo agent")
+    turn(page, "to the other one")
+    assert [m["content"] for m in other.messages()][1] == "to the other one"
+    assert len(shared.messages()) == before
+
+
 def test_restart_with_state_file_shows_the_transcript_once(start_daemon, open_page, tmp_path):
     state = tmp_path / "state.json"
     first = start_daemon(flags=["--state-file", str(state)]).ready()
@@ -337,6 +413,10 @@ def test_page_is_served_with_a_strict_policy_and_no_foreign_assets(shared):
     assert "<style" not in page.text and "<script>" not in page.text
     assert not re.search(r'(src|href)="(https?:)?//', page.text)
     assert '<base href="./">' in shared.http.get("/chat").text
+    elsewhere = shared.http.get("/chat", params={"url": "http://127.0.0.1:9/x"})
+    assert "connect-src 'self' http://127.0.0.1:9;" in elsewhere.headers["content-security-policy"]
+    refused = shared.http.get("/chat", params={"url": "javascript:alert(1)"})
+    assert "connect-src 'self';" in refused.headers["content-security-policy"]
     script = shared.http.get("/chat/static/app.js")
     assert script.status_code == 200
     assert script.headers["content-type"].startswith("text/javascript")

@@ -1,7 +1,29 @@
 // The daemon's HTTP API. Every URL is relative: the page's <base> points at the daemon's
-// root, whatever prefix a proxy put in front of it.
+// root, whatever prefix a proxy put in front of it. `?url=http://host:port/` points the page
+// at another daemon instead (the page's policy then allows that one origin, nothing else).
 
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+
+function apiBase() {
+  const wanted = new URLSearchParams(location.search).get("url");
+  if (!wanted) return document.baseURI;
+  try {
+    const url = new URL(wanted);
+    if (url.protocol === "http:" || url.protocol === "https:") {
+      return url.href.endsWith("/") ? url.href : `${url.href}/`;
+    }
+  } catch {
+    // Not a URL: fall through to this daemon.
+  }
+  console.warn(`ignoring ?url=${wanted}: not an http(s) URL`);
+  return document.baseURI;
+}
+
+export const API_BASE = apiBase();
+
+export function endpoint(path) {
+  return new URL(path, API_BASE).href;
+}
 
 export class ApiError extends Error {
   constructor(status, title, detail) {
@@ -27,7 +49,7 @@ async function errorOf(response) {
 async function call(path, init) {
   let response;
   try {
-    response = await fetch(path, init);
+    response = await fetch(endpoint(path), init);
   } catch {
     throw new ApiError(0, "Offline", "The daemon cannot be reached.");
   }

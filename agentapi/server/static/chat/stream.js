@@ -3,6 +3,8 @@
 // EventSource's own retry gives up on some errors and hides its timing; here a dropped
 // stream is closed and reopened on our schedule, and the page shows the countdown.
 
+import { endpoint } from "./api.js";
+
 const DELAYS_MS = [500, 1000, 2000, 3000, 5000];
 
 export class ReconnectingStream {
@@ -42,7 +44,7 @@ export class ReconnectingStream {
 
   connect() {
     this.onState({ state: "connecting", attempt: this.attempt });
-    const source = new EventSource(this.url);
+    const source = new EventSource(endpoint(this.url));
     this.source = source;
     source.onopen = () => {
       this.attempt = 0;
