@@ -38,6 +38,8 @@ class StdioLines:
 
     async def send(self, message: dict[str, Any]) -> None:
         data = json.dumps(message, separators=(",", ":"), ensure_ascii=False) + "\n"
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("to the agent: %.600s", data.rstrip())
         try:
             self._writer.write(data.encode())
             await self._writer.drain()
@@ -53,6 +55,8 @@ class StdioLines:
             stripped = line.strip()
             if not stripped:
                 continue
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("from the agent: %.600s", stripped.decode(errors="replace"))
             try:
                 message = json.loads(stripped)
             except (json.JSONDecodeError, UnicodeDecodeError):
