@@ -48,6 +48,7 @@ BENCHMARKS: dict[str, int | None] = {
     "daemon_throughput": 2,
     "flood_status": 2,
     "fanout": 4,
+    "longpoll": None,
     "busy": 5,
     "memory": 6,
 }
