@@ -140,6 +140,9 @@ class WireModel(BaseModel):
         frozen=True,
         use_enum_values=False,
         json_schema_extra={"additionalProperties": False},
+        # Each model's validator and serializer are built on its first use, not at import:
+        # most are never used in a daemon's first second, some never at all.
+        defer_build=True,
     )
 
     def to_json(self) -> bytes:
@@ -249,6 +252,7 @@ class MessageRequestBody(BaseModel):
         extra="forbid",
         frozen=True,
         populate_by_name=True,
+        defer_build=True,
         # A 'raw' message may be empty (it presses nothing); a 'user' message may not.
         json_schema_extra={
             "if": {"properties": {"type": {"const": "user"}}, "required": ["type"]},
@@ -347,7 +351,7 @@ class MessagePartsBody(WireModel):
 class PermissionRequestBody(BaseModel):
     """What a client sends to ``POST /permission``; unknown fields are refused."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: int = Field(description="The permission_id of a pending 'permission' part.")
     option_id: str = Field(description="One of the option_id values that part offers.")

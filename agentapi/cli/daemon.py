@@ -16,14 +16,13 @@ import sys
 from collections.abc import Generator
 from pathlib import Path
 
-import uvicorn
-
 from agentapi.adapters import Adapter
 from agentapi.adapters.paste import user_text
 from agentapi.cli.config import ServerOptions
 from agentapi.errors import PidFileError, PidFileUnwritable, StartupError
 from agentapi.messages import AgentIdentity, ErrorLevel, Transport
 from agentapi.server.app import AppConfig, create_app
+from agentapi.server.asgi_server import Config, Server
 from agentapi.server.protocol import DuplicateServerLogs, GuardedH11Protocol
 from agentapi.server.uploads import UploadStore
 from agentapi.session.base import AgentSession
@@ -46,10 +45,10 @@ AGENT_MIN_GRACE_S = 1.0
 PID_RETRY_S = 2.0
 
 
-class _Server(uvicorn.Server):
+class _Server(Server):
     """uvicorn without its own signal handlers and without its 10 Hz housekeeping tick."""
 
-    def __init__(self, config: uvicorn.Config) -> None:
+    def __init__(self, config: Config) -> None:
         super().__init__(config)
         self._wake = asyncio.Event()
 
@@ -253,7 +252,7 @@ class Daemon:
             self.uploads,
         )
         server = _Server(
-            uvicorn.Config(
+            Config(
                 app,
                 log_config=None,
                 access_log=False,

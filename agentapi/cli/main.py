@@ -10,7 +10,6 @@ import stat
 import sys
 from collections.abc import Sequence
 
-from agentapi import __version__
 from agentapi.adapters import Adapter, default_registry
 from agentapi.cli.config import ServerOptions, parse_server_args, server_help
 from agentapi.errors import StartupError, UsageError
@@ -119,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if args else 2
     command, rest = args[0], args[1:]
     if command in ("--version", "-v", "version"):
+        from agentapi import __version__
+
         print(f"agentapi version {__version__}")
         return 0
     if command == "server":

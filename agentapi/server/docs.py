@@ -8,8 +8,6 @@ from importlib import resources
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from agentapi.server.openapi import build_openapi
-
 
 def static_text(name: str) -> str:
     return (resources.files("agentapi.server") / "static" / name).read_text(encoding="utf-8")
@@ -21,6 +19,9 @@ class ApiDocs:
 
     async def openapi(self, request: Request) -> Response:
         if self._openapi is None:
+            # Built on first request: generating the schemas is not start-up work.
+            from agentapi.server.openapi import build_openapi
+
             self._openapi = json.dumps(build_openapi(), indent=2).encode()
         return Response(self._openapi, media_type="application/json")
 
