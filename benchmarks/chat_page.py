@@ -142,14 +142,21 @@ OBSERVE = """
       frames[key] = now();
     });
   };
+  // Kept cheap: it runs after every DOM change and is not the page's own cost.
   new MutationObserver(() => {
+    if (window.__wantCount) {
+      if (list.children.length >= window.__wantCount) mark('count');
+      return;
+    }
     const last = list.lastElementChild;
     if (!last) return;
-    const text = last.querySelector('.body').textContent;
+    const text = last.lastChild.textContent;
+    if (window.__wantLength) {
+      if (text.length >= window.__wantLength) mark('length');
+      return;
+    }
     const m = /^update (\\d+)/.exec(text);
     if (m) mark('u' + m[1]);
-    if (window.__wantCount && list.children.length >= window.__wantCount) mark('count');
-    if (window.__wantLength && text.length >= window.__wantLength) mark('length');
   }).observe(list, {childList: true, subtree: true, characterData: true});
 }
 """

@@ -171,6 +171,43 @@ def test_auto_scroll_stops_when_scrolled_up_and_jump_returns(shared, open_page):
     expect(page.locator("body")).to_have_attribute("data-status", "stable")
 
 
+def test_keyboard_alone_reaches_everything_and_every_control_is_labelled(shared, open_page):
+    page, _ = open_page(shared.url + "/chat")
+    unnamed = page.evaluate(
+        """() => [...document.querySelectorAll('button, select, textarea, [tabindex="0"]')]
+          .filter(e => !(e.getAttribute('aria-label') || e.labels?.length
+                         || e.textContent.trim()))
+          .map(e => e.outerHTML)"""
+    )
+    assert unnamed == []
+    focused: list[str] = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused.append(page.evaluate("() => document.activeElement.id"))
+        if focused[-1] == "draft":
+            break
+    assert focused[-1] == "draft", focused
+    assert {"theme", "tab-chat", "transcript"} <= set(focused)
+    page.keyboard.type("typed with the keyboard")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("second line")
+    expect(page.locator("#draft")).to_have_value("typed with the keyboard\nsecond line")
+    count = messages(page).count()
+    page.keyboard.press("Enter")
+    expect(messages(page)).to_have_count(count + 2)
+    expect(messages(page).nth(count).locator(".body")).to_have_text(
+        "typed with the keyboard\nsecond line"
+    )
+    # The Terminal tab by arrow key, and back.
+    page.locator("#tab-chat").focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#tab-terminal")).to_be_focused()
+    expect(page.locator("#panel-terminal")).to_be_visible()
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator("#panel-chat")).to_be_visible()
+    expect(page.locator("body")).to_have_attribute("data-status", "stable")
+
+
 def test_paste_of_a_file_uploads_it(shared, open_page):
     page, _ = open_page(shared.url + "/chat")
     page.locator("#draft").fill("look at")
