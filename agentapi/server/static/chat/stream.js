@@ -5,7 +5,8 @@
 
 import { endpoint } from "./api.js";
 
-const DELAYS_MS = [500, 1000, 2000, 3000, 5000];
+// Backoff up to the 3 s the original page retries at, so a restarted daemon is found soon.
+const DELAYS_MS = [500, 1000, 2000, 3000];
 
 export class ReconnectingStream {
   constructor(url, handlers, onState = () => {}) {
