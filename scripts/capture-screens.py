@@ -13,6 +13,8 @@ types a user message the way the daemon does, and writes what the daemon would s
 
     .venv/bin/python scripts/capture-screens.py                  # every installed agent
     .venv/bin/python scripts/capture-screens.py claude --case one_line --case api_error
+    .venv/bin/python scripts/capture-screens.py claude@1.0.83   # another installed version:
+                                                   # folders named CASE_vVERSION
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -254,7 +256,12 @@ async def capture_case(name: str, case: Case, out: Path, verbose: bool) -> float
         try:
             if adapter.on_start:
                 await cap.terminal.write(adapter.on_start.encode())
-            await cap.wait_for(READY[name].search, launch.startup_timeout_s, f"{name} input prompt")
+            # Other versions draw other boxes: the adapter's own readiness rule counts too.
+            await cap.wait_for(
+                lambda screen: bool(READY[name].search(screen)) or adapter.is_ready(screen),
+                launch.startup_timeout_s,
+                f"{name} input prompt",
+            )
             await cap.wait_quiet(STARTUP_QUIET_S, 30)
             startup_s = time.monotonic() - started - STARTUP_QUIET_S
             files = {"SOURCE": _source_note(name), "user.txt": case.user}
@@ -315,7 +322,10 @@ def _write(path: Path, text: str) -> None:
 async def main_async(args: argparse.Namespace) -> int:
     names = args.agents or agents.installed_agents()
     failures = 0
-    for name in names:
+    for spec in names:
+        name, _, version = spec.partition("@")
+        agents.use_version(name, version or agents.PINNED_VERSIONS[name])
+        suffix = f"_v{version}" if version and version != agents.PINNED_VERSIONS[name] else ""
         if not agents.installed(name):
             print(f"{name}: not installed (scripts/install-agents.sh {name})", flush=True)
             failures += 1
@@ -325,6 +335,8 @@ async def main_async(args: argparse.Namespace) -> int:
                 continue
             if case.only and name not in case.only:
                 continue
+            if suffix:
+                case = replace(case, name=case.name + suffix)
             if _foreign(args.out / name / case.name):
                 print(f"{name}/{case.name}: skipped (a hand-made fixture is there)", flush=True)
                 continue
@@ -345,7 +357,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("-v", "--verbose", action="store_true", help="print the model calls")
     args = parser.parse_args()
-    unknown = set(args.agents) - set(agents.AGENT_NAMES)
+    unknown = {a.partition("@")[0] for a in args.agents} - set(agents.AGENT_NAMES)
     if unknown:
         parser.error(f"unknown agents: {', '.join(sorted(unknown))}")
     return asyncio.run(main_async(args))

@@ -3,6 +3,10 @@
 #
 #   scripts/install-agents.sh              # all five
 #   scripts/install-agents.sh claude aider # a subset
+#   scripts/install-agents.sh claude@1.0.83 codex@latest
+#                                          # another version, beside the pinned one, into
+#                                          # .agents/<name>@<version> (latest is resolved
+#                                          # to its number first)
 #
 # An agent already installed at the pinned version is left alone, so a second run is a
 # fast no-op. Prints one line per agent; exits non-zero if any requested install failed.
@@ -54,11 +58,18 @@ runs_at_version() {
 }
 
 install_npm_agent() {
-  local name=$1 spec pkg version dir have log bin
+  local name=$1 wanted=${2:-} spec pkg version dir have log bin
   spec=$(npm_spec "$name")
   pkg=${spec%%|*}
   version=${spec##*|}
   dir="$DEST/$name"
+  if [ -n "$wanted" ]; then
+    version=$(resolve_npm_version "$pkg" "$wanted") || {
+      echo "$name: FAILED (no version $wanted of $pkg on npm)"
+      return 1
+    }
+    dir="$DEST/$name@$version"
+  fi
   bin="$dir/node_modules/.bin/$name"
   have=$(npm_installed_version "$dir" "$pkg")
   if [ "$have" = "$version" ] && [ -x "$bin" ]; then
@@ -83,8 +94,29 @@ install_npm_agent() {
   fi
 }
 
+# "latest" (or a dist-tag) becomes a version number; a number is checked to exist.
+resolve_npm_version() {
+  local pkg=$1 wanted=$2 found
+  command -v npm >/dev/null 2>&1 || return 1
+  found=$(npm view "$pkg@$wanted" version 2>/dev/null </dev/null | tail -n 1 | sed "s/.*'\(.*\)'.*/\1/")
+  [ -n "$found" ] || return 1
+  echo "$found"
+}
+
 install_aider() {
-  local dir="$DEST/aider" have log
+  local wanted=${1:-} dir="$DEST/aider" have log
+  local AIDER_VERSION=$AIDER_VERSION
+  if [ -n "$wanted" ]; then
+    if [ "$wanted" = latest ]; then
+      wanted=$("$PYTHON" -m pip index versions aider-chat 2>/dev/null | sed -n 's/^aider-chat (\(.*\))$/\1/p')
+      [ -n "$wanted" ] || {
+        echo "aider: FAILED (cannot find the latest aider-chat)"
+        return 1
+      }
+    fi
+    AIDER_VERSION=$wanted
+    dir="$DEST/aider@$wanted"
+  fi
   have=$(aider_installed_version "$dir")
   if [ "$have" = "$AIDER_VERSION" ] && [ -x "$dir/bin/aider" ]; then
     echo "aider: aider-chat==$AIDER_VERSION already installed"
@@ -112,10 +144,13 @@ else
 fi
 
 status=0
-for name in "${agents[@]}"; do
+for request in "${agents[@]}"; do
+  name=${request%%@*}
+  version=""
+  [ "$name" = "$request" ] || version=${request#*@}
   case "$name" in
-    aider) install_aider || status=1 ;;
-    claude | codex | gemini | opencode) install_npm_agent "$name" || status=1 ;;
+    aider) install_aider "$version" || status=1 ;;
+    claude | codex | gemini | opencode) install_npm_agent "$name" "$version" || status=1 ;;
     *)
       echo "$name: unknown agent (known: ${ALL_AGENTS[*]})"
       status=1

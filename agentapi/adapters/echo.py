@@ -51,6 +51,7 @@ def remove_echo(
     *,
     prefix: re.Pattern[str] | None = None,
     frame: re.Pattern[str] | None = None,
+    typed_first: str = "",
 ) -> list[str]:
     """Drop the agent's echo of the user's input from the top of a reply.
 
@@ -60,7 +61,9 @@ def remove_echo(
     symbols only at either end of the input (``{``, ``};``, a code fence) are matched
     by their symbols. A paste the agent shows as a placeholder is the echo too.
     ``prefix`` is an agent's own prompt drawn before echoed lines; ``frame`` matches
-    lines after the echo that still belong to it.
+    lines after the echo that still belong to it. ``typed_first`` is what the adapter types
+    (and erases) before the message: a version that does not erase it (Claude Code 1.0
+    keeps the x now and then) echoes it before the message.
     """
     if not _letters(user_input):
         return lines
@@ -81,7 +84,7 @@ def remove_echo(
     if unfenced != user_input and _letters(unfenced):
         variants.append(unfenced)
     for variant in variants:
-        found = _find_echo(lines, variant, bare)
+        found = _find_echo(lines, variant, bare, _letters(typed_first))
         if found is not None:
             first, last = found
             head, tail = _edges(variant)
@@ -96,20 +99,24 @@ _FENCE = re.compile(r"(?m)^[ \t]*(?:```|~~~)[\w+#.-]*[ \t]*$")
 
 
 def _find_echo(
-    lines: list[str], user_input: str, bare: Callable[[str], str]
+    lines: list[str], user_input: str, bare: Callable[[str], str], stray: str = ""
 ) -> tuple[int, int] | None:
-    """The first and last line whose letters spell ``user_input``'s, starting near the top."""
+    """The first and last line whose letters spell ``user_input``'s, starting near the top
+    (the first one may start with ``stray``: keys typed before the message, not erased)."""
     target = _letters(user_input)
     for first in range(min(len(lines), SEARCH_LINES)):
         piece = _letters(bare(lines[first]))
-        if not piece or not target.startswith(piece):
+        skip = 0
+        if stray and piece.startswith(stray) and not target.startswith(piece):
+            skip = len(stray)
+        if not piece[skip:] or not target.startswith(piece[skip:]):
             continue
         acc = ""
         for last in range(first, len(lines)):
             line = bare(lines[last])
             if not line and all(c in BOX_CHARS for c in lines[last]):
                 continue
-            acc += _letters(line)
+            acc += _letters(line)[skip:] if last == first else _letters(line)
             if acc == target:
                 return first, last
             if not target.startswith(acc):

@@ -99,8 +99,10 @@ class Adapter:
         text = user_text(text)
         inp = self.spec.input
         writes: list[Keystrokes] = []
-        if inp.type_first:
-            writes.append(Keystrokes(inp.type_first.encode(), inp.type_first_settle_ms))
+        # One key per write, each left to settle: Claude Code 1.0 reads "x\x7f" arriving in
+        # one chunk as one key and keeps the x.
+        for key in inp.type_first:
+            writes.append(Keystrokes(key.encode(), inp.type_first_settle_ms))
         body = BRACKETED_PASTE_START + text + BRACKETED_PASTE_END if inp.bracketed_paste else text
         writes.append(Keystrokes(body.encode()))
         return writes
@@ -131,10 +133,16 @@ class Adapter:
         lines, removed = _strip_noise(self._noise, lines)
         lines = lines[: _cut_input_box(self.spec.input_box, lines)]
         if reply.echo and user_input:
-            lines = remove_echo(lines, user_input, prefix=reply.echo_prefix, frame=reply.echo_frame)
+            lines = remove_echo(
+                lines,
+                user_input,
+                prefix=reply.echo_prefix,
+                frame=reply.echo_frame,
+                typed_first=self.spec.input.type_first,
+            )
         if reply.unframe is not None:
             lines = [_blank_out(reply.unframe, line).rstrip() for line in lines]
-        text = "\n".join(trim_rule_edges(trim_blank_edges(lines)))
+        text = "\n".join(_squeeze_blank_runs(trim_rule_edges(trim_blank_edges(lines))))
         if reply.dedent:
             text = textwrap.dedent(text)
         if self._hook is not None:
@@ -302,6 +310,21 @@ def trim_rule_edges(lines: list[str]) -> list[str]:
     while end > start and (not lines[end - 1].strip() or _is_rule(lines[end - 1])):
         end -= 1
     return lines[start:end]
+
+
+def _squeeze_blank_runs(lines: list[str], longest: int = 2) -> list[str]:
+    """A run of more than ``longest`` blank lines becomes one: the empty rows of a tall
+    alternate screen between a banner and a notice are not part of a message."""
+    out: list[str] = []
+    run = 0
+    for line in lines:
+        run = run + 1 if not line.strip() else 0
+        out.append(line)
+        if run == longest + 1:
+            del out[-longest - 1 : -1]
+        elif run > longest + 1:
+            out.pop()
+    return out
 
 
 def trim_blank_edges(lines: list[str]) -> list[str]:

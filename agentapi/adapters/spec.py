@@ -59,7 +59,8 @@ class InputSpec(_Table):
     """How a message is typed."""
 
     # Keys written (and left to settle) before the message: an editor that swallows the start
-    # of a paste that arrives first gets a character typed and erased.
+    # of a paste that arrives first gets a character typed and erased. Each key is written
+    # on its own and followed by type_first_settle_ms.
     type_first: StrictStr = ""
     type_first_settle_ms: Count = 0
     # Wrap the message in ESC[200~ … ESC[201~ so a multi-line message is one message.

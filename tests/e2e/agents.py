@@ -38,6 +38,8 @@ VERSIONS = {
     "opencode": "1.18.33",
 }
 
+PINNED_VERSIONS = dict(VERSIONS)
+
 _BINARIES = {
     "claude": "claude/node_modules/.bin/claude",
     "aider": "aider/bin/aider",
@@ -112,12 +114,33 @@ class AgentLaunch:
         ]
 
 
+# Agents run at another version than the pinned one (``use_version``), by name.
+_OTHER_VERSIONS: dict[str, str] = {}
+
+
+def use_version(name: str, version: str) -> None:
+    """Run ``name`` at ``version``, as installed by ``scripts/install-agents.sh
+    name@version`` into ``.agents/name@version``, instead of the pinned version."""
+    if name not in _BINARIES:
+        raise ValueError(f"unknown agent {name!r} (known: {', '.join(AGENT_NAMES)})")
+    if version == PINNED_VERSIONS[name]:
+        _OTHER_VERSIONS.pop(name, None)
+    else:
+        _OTHER_VERSIONS[name] = version
+    VERSIONS[name] = version
+
+
 def binary(name: str) -> Path:
     """Where the agent's executable lives under ``.agents/``."""
     try:
-        return AGENTS_DIR / _BINARIES[name]
+        relative = _BINARIES[name]
     except KeyError:
         raise ValueError(f"unknown agent {name!r} (known: {', '.join(AGENT_NAMES)})") from None
+    version = _OTHER_VERSIONS.get(name)
+    if version is not None:
+        folder, rest = relative.split("/", 1)
+        relative = f"{folder}@{version}/{rest}"
+    return AGENTS_DIR / relative
 
 
 def installed(name: str) -> bool:

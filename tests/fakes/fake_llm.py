@@ -61,7 +61,9 @@ SIDE_TEXT = "Chat"
 _SIDE_PROMPT = re.compile(
     r"title generator|generate a (?:concise |short )?(?:\S+ )?title|"
     r"\btitle for (?:this|the) (?:conversation|session|thread)|"
-    r"summari[sz]e (?:this|the) (?:partial )?conversation|commit message",
+    r"summari[sz]e (?:this|the) (?:partial )?conversation|commit message|"
+    # Claude Code 1.0: the new-topic check and the git history file picker.
+    r"indicates a new conversation topic|expert at analyzing git history",
     re.IGNORECASE,
 )
 _CONTEXT_BLOCK = re.compile(

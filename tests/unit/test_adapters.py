@@ -170,10 +170,11 @@ def test_hook_gets_the_cleaned_text_and_the_user_input():
 
 def test_claude_types_and_erases_a_character_before_pasting(registry):
     writes = registry.lookup("claude").encode_message("fix the bug\nplease")
-    assert len(writes) == 2
-    first, paste = writes
-    assert first.data == b"x\x7f"
-    assert first.settle_ms > 0
+    assert len(writes) == 3
+    typed, erased, paste = writes
+    # One key per write: Claude Code 1.0 keeps the x when "x\x7f" arrives in one chunk.
+    assert (typed.data, erased.data) == (b"x", b"\x7f")
+    assert typed.settle_ms > 0 and erased.settle_ms > 0
     assert paste == Keystrokes(
         f"{BRACKETED_PASTE_START}fix the bug\nplease{BRACKETED_PASTE_END}".encode()
     )
@@ -187,7 +188,7 @@ def test_other_agents_get_a_plain_bracketed_paste(registry, name):
 def test_amp_gets_a_key_at_start_up_to_stop_its_animation(registry):
     amp = registry.lookup("amp")
     assert amp.on_start == " \b"
-    assert amp.encode_message("hi")[0].data == b" \b"
+    assert [w.data for w in amp.encode_message("hi")[:2]] == [b" ", b"\b"]
 
 
 def test_submit_is_carriage_return(registry):
@@ -330,3 +331,26 @@ def test_the_spec_reference_in_the_adapters_readme_is_a_valid_spec():
     assert adapter.format_message("> hello\n● hi there\n" + "─" * 20 + "\n> ", "hello")[0] == (
         "● hi there"
     )
+
+
+def test_long_runs_of_blank_rows_become_one_blank_line():
+    adapter = _adapter()
+    text, _ = adapter.format_message("banner\n" + "\n" * 500 + "notice\n\n\nend", "")
+    assert text == "banner\n\nnotice\n\n\nend"
+
+
+@pytest.mark.parametrize(
+    "screen",
+    [
+        # Claude Code 1.0: a box with corners, NO-BREAK SPACEs around the prompt.
+        f'banner\n╭{"─" * 78}╮\n│\u00a0>\u00a0Try "fix lint errors"{" " * 50}│\n╰{"─" * 78}╯\n'
+        "  ? for shortcuts",
+        # A dashed box.
+        f"banner\n{'╌' * 80}\n❯\n{'╌' * 80}",
+    ],
+    ids=["1.0 box", "dashed"],
+)
+def test_claude_box_of_other_versions_is_recognised_and_cut(registry, screen):
+    claude = registry.lookup("claude")
+    assert claude.is_ready(screen)
+    assert claude.format_message(screen, "")[0] == "banner"

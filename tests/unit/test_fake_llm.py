@@ -160,6 +160,25 @@ async def test_anthropic_side_calls_keep_the_scripted_reply(
     assert [r.main for r in llm.requests] == [False, False, True]
 
 
+@pytest.mark.parametrize(
+    "system",
+    [
+        "Analyze if this message indicates a new conversation topic. If it does, ...",
+        "You are an expert at analyzing git history. Given a list of files ...",
+    ],
+)
+async def test_claude_code_1_0_side_calls_keep_the_scripted_reply(
+    llm: FakeLLM, client: httpx.AsyncClient, system: str
+) -> None:
+    llm.push("The real answer")
+    side = anthropic_body("What is six times seven?", model="claude-haiku-4-5")
+    side["system"] = [{"type": "text", "text": system}]
+    await client.post("/v1/messages", json=side)
+    main = await client.post("/v1/messages", json=anthropic_body("What is six times seven?"))
+    assert main.json()["content"][0]["text"] == "The real answer"
+    assert [r.main for r in llm.requests] == [False, True]
+
+
 async def test_anthropic_error_reply(llm: FakeLLM, client: httpx.AsyncClient) -> None:
     llm.push(Reply(error_status=400, error_message="bad things"))
     resp = await client.post("/v1/messages", json=anthropic_body("hi", stream=True))
