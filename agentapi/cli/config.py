@@ -49,6 +49,7 @@ class ServerOptions:
     save_state: bool = False
     pid_file: Path | None = None
     experimental_acp: bool = False
+    mcp: bool = False
     acp_permissions: str = "allow"
     acp_permission_timeout: float = 300.0
     acp_start_timeout: float = 60.0
@@ -124,6 +125,7 @@ FLAGS: tuple[Flag, ...] = (
         "ACP: seconds the agent has to answer initialize and session/new (60)",
     ),
     Flag("mcp-file", None, Kind.TEXT, "ACP: JSON file with mcpServers to give the agent"),
+    Flag("mcp", None, Kind.BOOL, "also serve MCP tools for this agent at /mcp (streamable HTTP)"),
 )
 ACP_PERMISSIONS = ("allow", "deny", "ask")
 _BY_LONG = {f.long: f for f in FLAGS}
@@ -292,6 +294,7 @@ def _build_options(agent: list[str], values: _Values) -> ServerOptions:
     opts.save_state = save_state if save_state is not None else opts.state_file is not None
     opts.pid_file = values.path("pid_file")
     opts.experimental_acp = bool(values.boolean("experimental_acp"))
+    opts.mcp = bool(values.boolean("mcp"))
     opts.adapter_files = [Path(p) for p in values.items("adapter") or []]
     opts.ready_timeout = values.number("ready_timeout", DEFAULT_READY_TIMEOUT_S)
     if opts.ready_timeout < 0:

@@ -13,8 +13,9 @@ import logging
 import signal
 import socket
 import sys
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agentapi.adapters import Adapter
 from agentapi.adapters.paste import user_text
@@ -32,6 +33,9 @@ from agentapi.session.session import Session, SessionOptions
 from agentapi.session.statefile import StateKeeper
 from agentapi.terminal.procs import become_subreaper
 from agentapi.terminal.pty import AgentTerminal
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
 
 log = logging.getLogger("agentapi")
 
@@ -240,6 +244,16 @@ class Daemon:
             self.uploads.cleanup()
 
     async def _run(self) -> int:
+        if not self.opts.mcp:
+            return await self._serve(())
+        # Imported only with --mcp: the mcp package takes over a second to import.
+        from agentapi.mcp.http import McpEndpoint
+
+        endpoint = McpEndpoint(f"http://127.0.0.1:{self.opts.port}", self.agent_type)
+        async with endpoint.running():
+            return await self._serve([endpoint.route])
+
+    async def _serve(self, extra_routes: Sequence[BaseRoute]) -> int:
         loop = asyncio.get_running_loop()
         sock = bind_socket(self.opts.port)
         app = create_app(
@@ -250,6 +264,7 @@ class Daemon:
                 chat_base_path=self.opts.chat_base_path,
             ),
             self.uploads,
+            extra_routes,
         )
         server = _Server(
             Config(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from agentapi.server.api import MAX_MESSAGE_BODY, JsonApi
 from agentapi.server.chat import ChatPage
@@ -53,7 +54,12 @@ def body_rules() -> BodyRules:
     )
 
 
-def create_app(session: AgentSession, config: AppConfig, uploads: UploadStore) -> Starlette:
+def create_app(
+    session: AgentSession,
+    config: AppConfig,
+    uploads: UploadStore,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
     api = JsonApi(session, uploads)
     streams = EventStreams(session.hub)
     docs = ApiDocs()
@@ -73,6 +79,8 @@ def create_app(session: AgentSession, config: AppConfig, uploads: UploadStore) -
         Route("/chat", chat.page, methods=["GET"]),
         Route("/chat/static/{name}", chat.asset, methods=["GET"]),
         Route("/chat/{path:path}", chat.page, methods=["GET"]),
+        # Optional endpoints (``/mcp`` with --mcp), behind the same middleware.
+        *extra_routes,
     ]
     app = Starlette(
         routes=routes,

@@ -106,3 +106,21 @@ async def test_bad_arguments_unknown_agents_and_a_daemon_that_is_down(demo) -> N
         assert "no such file here: /no/such/file" in missing
         # The server is still up and answering after all of that.
         assert (await call(client, "get_status", agent="demo"))["status"] == "stable"
+
+
+async def test_the_daemon_serves_the_tools_at_mcp_with_the_flag(start_daemon) -> None:
+    daemon = start_daemon(flags=["--mcp"]).ready()
+    async with Client(f"{daemon.url}/mcp") as client:
+        assert {t.name for t in (await client.list_tools()).tools} == TOOLS
+        answer = await call(client, "send_message", content="over http")
+        assert answer["reply"] == "● You said: over http"
+        assert (await call(client, "get_status"))["status"] == "stable"
+        assert "limit" in await error(client, "get_messages", limit=500)
+
+
+def test_mcp_is_off_by_default_and_behind_the_host_check(demo, start_daemon) -> None:
+    assert demo.http.post("/mcp", json={}).status_code == 404
+    daemon = start_daemon(flags=["--mcp"]).ready()
+    foreign = daemon.http.post("/mcp", json={}, headers={"Host": "evil.example"})
+    assert foreign.status_code == 400
+    assert "Invalid host header" in foreign.text
