@@ -5,6 +5,8 @@ COPY . .
 RUN python3 -m venv .venv && . .venv/bin/activate && pip install --no-cache-dir .
 ENV PATH=/opt/agentapi/.venv/bin:$PATH
 WORKDIR /work
+# Reached from outside the container: listen on every interface (the default is loopback).
+ENV AGENTAPI_BIND=*
 EXPOSE 3284
 ENTRYPOINT ["agentapi"]
 CMD ["server", "--", "agentapi-demo"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from agentapi.cli.bind import DEFAULT_BIND, parse_bind
 from agentapi.errors import UsageError
 from agentapi.hosts import (
     DEFAULT_ALLOWED_HOSTS,
@@ -37,6 +38,7 @@ class ServerOptions:
     agent: list[str]
     agent_type: str | None = None
     port: int = DEFAULT_PORT
+    bind: str = DEFAULT_BIND
     print_openapi: bool = False
     chat_base_path: str = "/chat"
     term_width: int = 80
@@ -91,6 +93,7 @@ FLAGS: tuple[Flag, ...] = (
         " name of an --adapter spec; guessed from the agent command if not given)",
     ),
     Flag("port", "p", Kind.NUMBER, f"HTTP port (default {DEFAULT_PORT})"),
+    Flag("bind", None, Kind.TEXT, "address to listen on: localhost (default), * or an IP"),
     Flag("print-openapi", "P", Kind.BOOL, "print the OpenAPI document and exit"),
     Flag("chat-base-path", "c", Kind.TEXT, "base path of the chat page (default /chat)"),
     Flag("term-width", "W", Kind.NUMBER, "terminal width (default 80, at least 10)"),
@@ -268,6 +271,7 @@ def _build_options(agent: list[str], values: _Values) -> ServerOptions:
     opts.port = values.number("port", DEFAULT_PORT)
     if not 0 <= opts.port <= 65535:
         raise UsageError(f"invalid port {opts.port}: must be between 0 and 65535")
+    opts.bind = parse_bind(values.text("bind") or DEFAULT_BIND)
     opts.print_openapi = bool(values.boolean("print_openapi"))
     opts.chat_base_path = values.text("chat_base_path") or "/chat"
     opts.term_width = values.number("term_width", 80)

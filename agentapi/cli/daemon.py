@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
 import signal
 import socket
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from agentapi.adapters import Adapter
 from agentapi.adapters.paste import user_text
+from agentapi.cli.bind import ALL_INTERFACES, bind_sockets
 from agentapi.cli.config import ServerOptions
 from agentapi.errors import PidFileError, PidFileUnwritable, StartupError
 from agentapi.messages import AgentIdentity, ErrorLevel, Transport
@@ -76,32 +76,8 @@ class _Server(Server):
 
 
 def bind_socket(port: int) -> socket.socket:
-    """Listen on every address, IPv6 and IPv4 alike when the machine allows it."""
-    attempts: list[tuple[socket.AddressFamily, str]] = [
-        (socket.AF_INET6, "::"),
-        (socket.AF_INET, "0.0.0.0"),
-    ]
-    last: OSError | None = None
-    for family, host in attempts:
-        try:
-            sock = socket.socket(family, socket.SOCK_STREAM)
-        except OSError as exc:
-            last = exc
-            continue
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if family == socket.AF_INET6:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-            sock.bind((host, port))
-            sock.listen(128)
-            sock.setblocking(False)
-            return sock
-        except OSError as exc:
-            sock.close()
-            if exc.errno == errno.EADDRINUSE:
-                raise StartupError(f"port {port} is already in use") from None
-            last = exc
-    raise StartupError(f"cannot listen on port {port}: {last}")
+    """Listen on every address (``--bind '*'``); kept for callers of the old name."""
+    return bind_sockets(ALL_INTERFACES, port)[0]
 
 
 def _acp_session(opts: ServerOptions, hub: EventHub, identity: AgentIdentity) -> AgentSession:
@@ -255,7 +231,7 @@ class Daemon:
 
     async def _serve(self, extra_routes: Sequence[BaseRoute]) -> int:
         loop = asyncio.get_running_loop()
-        sock = bind_socket(self.opts.port)
+        socks = bind_sockets(self.opts.bind, self.opts.port)
         app = create_app(
             self.session,
             AppConfig(
@@ -286,15 +262,21 @@ class Daemon:
         loop.add_signal_handler(signal.SIGUSR1, self._on_save_signal)
         if self.state is not None:
             self.state.start()
-        serve_task = loop.create_task(server.serve(sockets=[sock]))
+        serve_task = loop.create_task(server.serve(sockets=socks))
         try:
             self.session.start()
         except StartupError:
             server.request_exit()
             await serve_task
-            sock.close()
+            for sock in socks:
+                sock.close()
             raise
-        log.info("listening on port %d; agent type %s", self.opts.port, self.agent_type)
+        log.info(
+            "listening on %s port %d; agent type %s",
+            " and ".join(str(sock.getsockname()[0]) for sock in socks),
+            self.opts.port,
+            self.agent_type,
+        )
 
         exit_task = loop.create_task(self.session.wait_exit())
         shutdown_task = loop.create_task(self._shutdown.wait())
@@ -332,7 +314,8 @@ class Daemon:
         await self.session.stop(grace)
         for task in (exit_task, shutdown_task):
             task.cancel()
-        sock.close()
+        for sock in socks:
+            sock.close()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
             loop.remove_signal_handler(sig)
         if not saved:
