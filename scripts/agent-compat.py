@@ -6,7 +6,8 @@
 
 ``NAME`` is the pinned version (``scripts/install-agents.sh NAME``), ``NAME@VERSION`` another
 one (``scripts/install-agents.sh NAME@VERSION``, into ``.agents/NAME@VERSION``; ``latest`` is
-resolved to its number). ``--install`` installs what is missing first.
+resolved to its number, by asking npm or pip, and installed if missing). ``--install`` installs
+every other version that is missing first.
 
 Each agent runs under a real daemon against the fake LLM (tests/fakes/fake_llm.py), exactly
 as the end-to-end tests run it: an initial prompt (-I), then two user messages. Columns:
@@ -24,6 +25,7 @@ as the end-to-end tests run it: an initial prompt (-I), then two user messages. 
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 import tempfile
@@ -94,7 +96,8 @@ def _as_drawn(name: str, text: str) -> str:
     return "\n".join([marker + first, *(indent + line if line else "" for line in rest)])
 
 
-def _install(spec: str) -> bool:
+def _install(spec: str) -> str | None:
+    """Install ``spec`` (a no-op when it is there); the version installed, or None."""
     result = subprocess.run(
         [str(REPO_ROOT / "scripts" / "install-agents.sh"), spec],
         capture_output=True,
@@ -102,11 +105,8 @@ def _install(spec: str) -> bool:
         check=False,
     )
     print(result.stdout.strip(), flush=True)
-    return result.returncode == 0
-
-
-def _installed_versions(name: str) -> list[str]:
-    return sorted(p.name.split("@", 1)[1] for p in agents.AGENTS_DIR.glob(f"{name}@*"))
+    found = re.search(r"(?:@|==)(\d[\w.+-]*)", result.stdout)
+    return found.group(1) if result.returncode == 0 and found else None
 
 
 def _resolve(spec: str, install: bool) -> tuple[str, str] | str:
@@ -114,17 +114,13 @@ def _resolve(spec: str, install: bool) -> tuple[str, str] | str:
     name, _, version = spec.partition("@")
     if name not in agents.AGENT_NAMES:
         return f"unknown agent {name!r} (known: {', '.join(agents.AGENT_NAMES)})"
-    if install and not _install(spec):
-        return f"scripts/install-agents.sh {spec} failed"
-    if not version:
-        return name, agents.PINNED_VERSIONS[name]
-    if version == "latest":
-        # The newest one installed beside the pinned one.
-        found = _installed_versions(name)
-        if not found:
-            return f"not installed: scripts/install-agents.sh {spec}"
-        version = max(found, key=lambda v: [int(x) if x.isdigit() else 0 for x in v.split(".")])
-    return name, version
+    if version == "latest" or install:
+        # Asks the registry which version is the newest (npm view, pip index).
+        installed = _install(spec)
+        if installed is None:
+            return f"scripts/install-agents.sh {spec} failed"
+        return name, installed
+    return name, version or agents.PINNED_VERSIONS[name]
 
 
 def check(name: str, version: str) -> Row:

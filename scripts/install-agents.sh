@@ -68,7 +68,8 @@ install_npm_agent() {
       echo "$name: FAILED (no version $wanted of $pkg on npm)"
       return 1
     }
-    dir="$DEST/$name@$version"
+    # The pinned version has its own folder already.
+    [ "$version" = "${spec##*|}" ] || dir="$DEST/$name@$version"
   fi
   bin="$dir/node_modules/.bin/$name"
   have=$(npm_installed_version "$dir" "$pkg")
@@ -114,8 +115,8 @@ install_aider() {
         return 1
       }
     fi
+    [ "$wanted" = "$AIDER_VERSION" ] || dir="$DEST/aider@$wanted"
     AIDER_VERSION=$wanted
-    dir="$DEST/aider@$wanted"
   fi
   have=$(aider_installed_version "$dir")
   if [ "$have" = "$AIDER_VERSION" ] && [ -x "$dir/bin/aider" ]; then

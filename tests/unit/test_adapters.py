@@ -354,3 +354,12 @@ def test_claude_box_of_other_versions_is_recognised_and_cut(registry, screen):
     claude = registry.lookup("claude")
     assert claude.is_ready(screen)
     assert claude.format_message(screen, "")[0] == "banner"
+
+
+@pytest.mark.parametrize("case", ["copilot/trust_dialog_v1.0.102", "auggie/login_v0.36.0"])
+def test_a_real_login_or_trust_screen_is_not_the_input_box(registry, case):
+    # Captured from the npm packages without an account: status stays running over them
+    # until --ready-timeout, then stable with a warning, so a person can answer raw.
+    screens = Path(__file__).resolve().parents[1] / "fixtures" / "screens"
+    screen = (screens / case / "screen.txt").read_text(encoding="utf-8")
+    assert not registry.lookup(case.split("/")[0]).is_ready(screen)
