@@ -36,4 +36,4 @@ fi
 .venv/bin/mypy
 
 # Most tests wait on real agents and real timers, not on the CPU: two workers halve the time.
-exec .venv/bin/python -m pytest -n "${AGENTAPI_TEST_WORKERS:-2}" "$@"
+exec .venv/bin/python -m pytest -n "${AGENTAPI_TEST_WORKERS:-2}" --dist loadgroup "$@"

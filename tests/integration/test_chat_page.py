@@ -22,7 +22,14 @@ from playwright.sync_api import expect
 expect.set_options(timeout=15_000)
 
 
-@pytest.fixture(scope="session")
+# Playwright's sync API runs an event loop in this thread while the browser is open, and every
+# asyncio test that later runs in the same worker would fail ("Runner.run() cannot be called
+# from a running event loop"). So the browser lives for this module only, and the module's
+# tests go to one worker together (--dist loadgroup in scripts/test.sh).
+pytestmark = pytest.mark.xdist_group("browser")
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
     yield from launch_browser()
 
