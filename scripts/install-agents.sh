@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pinned agent CLIs used by the end-to-end tests into .agents/<name>.
 #
-#   scripts/install-agents.sh              # all five
+#   scripts/install-agents.sh              # all of them (five CLIs, two ACP adapters)
 #   scripts/install-agents.sh claude aider # a subset
 #   scripts/install-agents.sh claude@1.0.83 codex@latest
 #                                          # another version, beside the pinned one, into
@@ -18,7 +18,7 @@ ROOT=$(pwd)
 DEST=${AGENTAPI_AGENTS_DIR:-"$ROOT/.agents"}
 PYTHON=${PYTHON:-python3}
 
-ALL_AGENTS=(claude codex gemini opencode aider)
+ALL_AGENTS=(claude codex gemini opencode aider claude-acp codex-acp)
 
 # name -> "npm package|version"; aider is a Python package and handled apart.
 npm_spec() {
@@ -31,6 +31,16 @@ npm_spec() {
   esac
 }
 AIDER_VERSION=0.86.2
+
+# ACP adapters for ACP mode (they drive the claude and codex CLIs installed above):
+# name -> "npm package|version|executable". They have no --version: they speak ACP on stdio.
+acp_spec() {
+  case "$1" in
+    claude-acp) echo "@zed-industries/claude-agent-acp|0.23.1|claude-agent-acp" ;;
+    codex-acp) echo "@zed-industries/codex-acp|0.16.0|codex-acp" ;;
+    *) return 1 ;;
+  esac
+}
 
 npm_installed_version() {
   local dir=$1 pkg=$2 manifest
@@ -104,6 +114,36 @@ resolve_npm_version() {
   echo "$found"
 }
 
+install_acp_adapter() {
+  local name=$1 spec pkg version exe dir log
+  spec=$(acp_spec "$name")
+  pkg=${spec%%|*}
+  exe=${spec##*|}
+  version=${spec#*|}
+  version=${version%%|*}
+  dir="$DEST/$name"
+  if [ "$(npm_installed_version "$dir" "$pkg")" = "$version" ] && [ -x "$dir/node_modules/.bin/$exe" ]; then
+    echo "$name: $pkg@$version already installed"
+    return 0
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "$name: FAILED (npm not found)"
+    return 1
+  fi
+  mkdir -p "$dir"
+  log="$dir/install.log"
+  local start=$SECONDS
+  if npm install --prefix "$dir" --no-audit --no-fund --no-save --loglevel=error \
+    "$pkg@$version" </dev/null >"$log" 2>&1 \
+    && [ "$(npm_installed_version "$dir" "$pkg")" = "$version" ] \
+    && [ -x "$dir/node_modules/.bin/$exe" ]; then
+    echo "$name: installed $pkg@$version in $((SECONDS - start))s"
+  else
+    echo "$name: FAILED to install $pkg@$version (see $log)"
+    return 1
+  fi
+}
+
 install_aider() {
   local wanted=${1:-} dir="$DEST/aider" have log
   local AIDER_VERSION=$AIDER_VERSION
@@ -152,6 +192,7 @@ for request in "${agents[@]}"; do
   case "$name" in
     aider) install_aider "$version" || status=1 ;;
     claude | codex | gemini | opencode) install_npm_agent "$name" "$version" || status=1 ;;
+    claude-acp | codex-acp) install_acp_adapter "$name" || status=1 ;;
     *)
       echo "$name: unknown agent (known: ${ALL_AGENTS[*]})"
       status=1
