@@ -51,6 +51,7 @@ BENCHMARKS: dict[str, int | None] = {
     "longpoll": None,
     "busy": 5,
     "memory": 6,
+    "acp_stream": None,
 }
 # Scripts that print a table of their own instead of writing a JSON report.
 TEXT_ONLY = {"throughput"}
