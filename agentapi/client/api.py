@@ -46,6 +46,9 @@ DEFAULT_URL = "http://localhost:3284"
 DEFAULT_TIMEOUT_S = 60.0
 # How long one long-poll waits for a change before it is asked again.
 LONG_POLL_S = 30.0
+# Our daemon replays its state on /events at once: nothing for this long means a proxy
+# buffers the stream, and events() follows the long-polls instead.
+SSE_BUFFERED_AFTER_S = 5.0
 
 __all__ = [
     "DEFAULT_URL",
@@ -395,18 +398,33 @@ class AsyncClient:
 
     # -- streams ----------------------------------------------------------------------------
 
-    async def _stream(self, path: str) -> AsyncGenerator[Event, None]:
+    async def _stream(
+        self, path: str, buffered_after: float | None = None
+    ) -> AsyncGenerator[Event, None]:
+        """The events of an SSE endpoint. With ``buffered_after``, raise ``_StreamBuffered``
+        when nothing at all arrives in that time: our daemon replays its state at once, so
+        silence means a proxy holds the stream back."""
         # Only connecting is timed: a quiet stream is normal (the daemon pings it).
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.timeout)
         headers = {"Accept": "text/event-stream"}
         parser = SSEParser()
         try:
-            async with self._http().get(
-                self._url(path), timeout=timeout, headers=headers
-            ) as response:
-                if response.status >= 400:
-                    raise _problem(response, await response.read(), path)
-                async for chunk in response.content.iter_any():
+            async with contextlib.AsyncExitStack() as stack:
+                waiting = asyncio.timeout(buffered_after)
+                try:
+                    async with waiting:
+                        response = await stack.enter_async_context(
+                            self._http().get(self._url(path), timeout=timeout, headers=headers)
+                        )
+                        if response.status >= 400:
+                            raise _problem(response, await response.read(), path)
+                        chunks = response.content.iter_any()
+                        first = await anext(chunks, b"")
+                except TimeoutError:
+                    if waiting.expired():
+                        raise _StreamBuffered from None
+                    raise
+                async for chunk in _chain(first, chunks):
                     for raw in parser.feed(chunk):
                         event = parse_event(raw)
                         if event is not None:
@@ -416,13 +434,77 @@ class AsyncClient:
         except aiohttp.ClientPayloadError as exc:
             raise ConnectionFailed(f"the event stream from {self.base_url} broke") from exc
 
-    def events(self, errors: bool = False) -> AsyncGenerator[Event, None]:
+    async def events(
+        self, errors: bool = False, *, buffered_after: float | None = SSE_BUFFERED_AFTER_S
+    ) -> AsyncGenerator[Event, None]:
         """``GET /events``: first the current state (every message, the status), then changes.
 
         With ``errors=True`` the stream also carries ``AgentError`` events. The iterator
-        ends when the daemon closes the stream.
+        ends when the daemon closes the stream. When nothing arrives within
+        ``buffered_after`` seconds (a proxy that buffers event streams), the same events are
+        followed through the long-polls instead (without ``AgentError`` events); ``None``
+        never falls back.
         """
-        return self._stream("/events?errors=true" if errors else "/events")
+        path = "/events?errors=true" if errors else "/events"
+        try:
+            async with contextlib.aclosing(self._stream(path, buffered_after)) as stream:
+                async for event in stream:
+                    yield event
+            return
+        except _StreamBuffered:
+            pass
+        async with contextlib.aclosing(self._poll_events()) as polled:
+            async for event in polled:
+                yield event
+
+    async def _poll_events(self) -> AsyncGenerator[Event, None]:
+        """``/events`` emulated with the two long-polls: message updates, status changes."""
+        contents: dict[int, str] = {}
+        revision: int | None = 0  # every transcript has changed once: answered at once
+        after: int | None = None
+        status: Status | None = None
+        messages_wait: asyncio.Task[Transcript] | None = None
+        status_wait: asyncio.Task[Status] | None = None
+        try:
+            while True:
+                if messages_wait is None:
+                    messages_wait = asyncio.ensure_future(
+                        self.poll_messages(after=after, revision=revision)
+                    )
+                if status_wait is None and status is not None:
+                    other = "stable" if status.status == "running" else "running"
+                    status_wait = asyncio.ensure_future(self.status(wait_for=other))
+                waits: set[asyncio.Future[Any]] = {messages_wait}
+                if status_wait is not None:
+                    waits.add(status_wait)
+                done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                if messages_wait in done:
+                    transcript = messages_wait.result()
+                    messages_wait = None
+                    for message in transcript.messages:
+                        if contents.get(message.id) != message.content:
+                            contents[message.id] = message.content
+                            yield MessageUpdate.of(message)
+                    if transcript.messages:
+                        after = transcript.messages[-1].id - 1
+                    if transcript.revision is None:
+                        await asyncio.sleep(1.0)  # a daemon without long-polls
+                    revision = transcript.revision
+                    if status is None:
+                        status = await self.status()
+                        yield _status_change(status)
+                if status_wait is not None and status_wait in done:
+                    now = status_wait.result()
+                    status_wait = None
+                    if status is None or now.status != status.status:
+                        yield _status_change(now)
+                    elif revision is None:
+                        await asyncio.sleep(1.0)  # a daemon without long-polls
+                    status = now
+        finally:
+            for task in (messages_wait, status_wait):
+                if task is not None:
+                    task.cancel()
 
     async def screen(self) -> AsyncGenerator[ScreenUpdate, None]:
         """``GET /internal/screen``: the agent's whole terminal text, on every change."""
@@ -479,6 +561,26 @@ class AsyncClient:
         if reply is None:
             raise AgentApiError("the agent became stable without a reply")
         return reply
+
+
+class _StreamBuffered(Exception):
+    """Nothing arrived on an event stream in time: a proxy is buffering it."""
+
+
+async def _chain(first: bytes, chunks: Any) -> AsyncGenerator[bytes, None]:
+    if first:
+        yield first
+    async for chunk in chunks:
+        yield chunk
+
+
+def _status_change(status: Status) -> StatusChange:
+    return StatusChange(
+        status=status.status,
+        agent_type=status.agent_type,
+        adapter=status.adapter,
+        agent_name=status.agent_name,
+    )
 
 
 def _reply_after_last_user_message(messages: list[Message]) -> Message | None:
