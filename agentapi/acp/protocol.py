@@ -6,10 +6,11 @@ worker thread once the daemon already answers HTTP, and only in ACP mode.
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-from acp import PROTOCOL_VERSION, RequestError, text_block
+from acp import PROTOCOL_VERSION, RequestError, image_block, text_block
 from acp.client.connection import ClientSideConnection
 from acp.interfaces import Client
 from acp.schema import (
@@ -183,9 +184,16 @@ async def load_session(
     )
 
 
-async def prompt(conn: ClientSideConnection, session_id: str, content: str) -> str:
-    """One turn; the stop reason ('end_turn', 'cancelled'...)."""
-    response = await conn.prompt(session_id=session_id, prompt=[text_block(content)])
+async def prompt(
+    conn: ClientSideConnection,
+    session_id: str,
+    content: str,
+    images: list[tuple[bytes, str]] | None = None,
+) -> str:
+    """One turn (the text, then any images as image blocks); the stop reason."""
+    blocks: list[Any] = [text_block(content)]
+    blocks += [image_block(base64.b64encode(data).decode(), mime) for data, mime in images or []]
+    response = await conn.prompt(session_id=session_id, prompt=blocks)
     return str(response.stop_reason)
 
 

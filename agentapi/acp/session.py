@@ -12,6 +12,7 @@ import contextlib
 import importlib
 import logging
 import os
+import re
 import shutil
 import signal
 from collections import deque
@@ -47,6 +48,17 @@ STDERR_TAIL_LINES = 40
 REPORTED_LINE_CHARS = 200
 
 
+_IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
+_IMAGE_PATH = re.compile(r"/[^\s'\"`<>]+\.(?:png|jpe?g|gif|webp)\b", re.IGNORECASE)
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+
+
 class PermissionPolicy(StrEnum):
     ALLOW = "allow"
     DENY = "deny"
@@ -62,6 +74,8 @@ class AcpOptions:
     start_timeout_s: float = 60.0
     initial_prompt: str = ""
     mcp_servers: list[Any] = field(default_factory=list)
+    # Uploaded images named in a user message go to the agent as image blocks.
+    uploads_root: Path | None = None
 
 
 def _pick(options: Sequence[PermissionOptionPart], prefixes: tuple[str, ...]) -> str | None:
@@ -378,7 +392,8 @@ class AcpSession(AgentSession):
     async def _prompt(self, conn: ClientSideConnection, session_id: str, content: str) -> None:
         note = ""
         try:
-            stop_reason = await self._proto.prompt(conn, session_id, content)
+            images = self._images_in(content)
+            stop_reason = await self._proto.prompt(conn, session_id, content, images)
         except self._proto.RequestError as exc:
             stop_reason = "error"
             text = self._proto.error_text(exc)
@@ -391,6 +406,22 @@ class AcpSession(AgentSession):
             stop_reason = "cancelled"
         self._flush()
         self._emit(self.conversation.prompt_ended(stop_reason, self.now_ms(), note))
+
+    def _images_in(self, content: str) -> list[tuple[bytes, str]]:
+        """Uploaded images the message names by path, when the agent takes images."""
+        root = self.options.uploads_root
+        if root is None or self._agent_info is None or not self._agent_info.images:
+            return []
+        found: list[tuple[bytes, str]] = []
+        for match in _IMAGE_PATH.finditer(content):
+            path = Path(match.group(0)).resolve()
+            if root.resolve() not in path.parents or not path.is_file():
+                continue  # only what was uploaded to this daemon
+            if path.stat().st_size > MAX_IMAGE_BYTES:
+                continue
+            mime = _IMAGE_TYPES[path.suffix.lower()]
+            found.append((path.read_bytes(), mime))
+        return found
 
     async def send_raw(self, content: str) -> None:
         """Esc or Ctrl-C cancel the turn in flight; there is no terminal for other keys."""

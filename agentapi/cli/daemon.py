@@ -80,7 +80,9 @@ def bind_socket(port: int) -> socket.socket:
     return bind_sockets(ALL_INTERFACES, port)[0]
 
 
-def _acp_session(opts: ServerOptions, hub: EventHub, identity: AgentIdentity) -> AgentSession:
+def _acp_session(
+    opts: ServerOptions, hub: EventHub, identity: AgentIdentity, uploads: UploadStore
+) -> AgentSession:
     # Imported only in ACP mode: the protocol package takes over a second to import.
     from agentapi.acp.mcp import load_mcp_file
     from agentapi.acp.session import AcpOptions, AcpSession, PermissionPolicy
@@ -92,6 +94,7 @@ def _acp_session(opts: ServerOptions, hub: EventHub, identity: AgentIdentity) ->
         start_timeout_s=opts.acp_start_timeout,
         initial_prompt=opts.initial_prompt,
         mcp_servers=load_mcp_file(opts.mcp_file) if opts.mcp_file else [],
+        uploads_root=uploads.root,
     )
     return AcpSession(opts.agent, hub, identity, options)
 
@@ -108,9 +111,10 @@ class Daemon:
             agent_name=adapter.display_name,
             transport=Transport.ACP if opts.experimental_acp else Transport.PTY,
         )
+        self.uploads = UploadStore()
         self.session: AgentSession
         if opts.experimental_acp:
-            self.session = _acp_session(opts, self.hub, identity)
+            self.session = _acp_session(opts, self.hub, identity, self.uploads)
         else:
             terminal = AgentTerminal(
                 opts.agent,
@@ -131,7 +135,6 @@ class Daemon:
                     ready_warning_ms=opts.ready_timeout * 1000,
                 ),
             )
-        self.uploads = UploadStore()
         self.state: StateKeeper | None = None
         if opts.state_file is not None and (opts.load_state or opts.save_state):
             self.state = StateKeeper(

@@ -11,6 +11,7 @@
     /exit CODE         exits at once with CODE (mid-turn)
     /garbage           writes a line that is not JSON on stdout, then replies
     /recall            says what it remembers of this session (for session/load)
+    (any prompt)       with image blocks, first says "Images: TYPE N bytes. "
     anything else      answered like hello
 
 Start-up flags: see ``tests.fakes.acp_agent``.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import sys
@@ -48,6 +50,7 @@ from acp.schema import (
     Implementation,
     PermissionOption,
     PlanEntry,
+    PromptCapabilities,
     ToolCallUpdate,
 )
 
@@ -70,7 +73,10 @@ class ScriptedAgent(Agent):
             await asyncio.sleep(3600)
         return InitializeResponse(
             protocol_version=PROTOCOL_VERSION,
-            agent_capabilities=AgentCapabilities(load_session=self.args.load),
+            agent_capabilities=AgentCapabilities(
+                load_session=self.args.load,
+                prompt_capabilities=PromptCapabilities(image=True),
+            ),
             agent_info=Implementation(name="scripted-acp-agent", version="1.0"),
         )
 
@@ -114,6 +120,12 @@ class ScriptedAgent(Agent):
             self.history_file.write_text(json.dumps(self.history))
         word, _, rest = text.partition(" ")
         client = self.client
+        images = [b for b in prompt if getattr(b, "type", "") == "image"]
+        if images:
+            sizes = ", ".join(
+                f"{b.mime_type} {len(base64.b64decode(b.data))} bytes" for b in images
+            )
+            await self._say(session_id, f"Images: {sizes}. ")
         if word == "/tool":
             await client.session_update(
                 session_id, start_tool_call("t1", "List files", kind="execute", status="pending")

@@ -213,6 +213,25 @@ def test_interrupt_endpoint_cancels_and_answers_once_stable(shared):
     assert last_agent(daemon)["stop_reason"] == "cancelled"
 
 
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def test_uploaded_images_named_in_a_message_go_as_image_blocks(shared, tmp_path):
+    uploaded = shared.http.post("/upload", files={"file": ("dot.png", PNG, "image/png")})
+    assert uploaded.status_code == 200, uploaded.text
+    path = uploaded.json()["filePath"]
+    reply = shared.turn(f"hello see {path}.")[-1]
+    assert reply["content"].startswith(f"Images: image/png {len(PNG)} bytes. You said: see ")
+    # A picture that was not uploaded to this daemon stays a path in the text.
+    elsewhere = tmp_path / "other.png"
+    elsewhere.write_bytes(PNG)
+    reply = shared.turn(f"hello see {elsewhere}")[-1]
+    assert reply["content"] == f"You said: see {elsewhere}"
+
+
 def test_garbage_mid_session_is_a_warning_not_a_failure(shared):
     daemon = shared
     reply = daemon.turn("/garbage")[-1]
