@@ -123,8 +123,13 @@ def _resolve(spec: str, install: bool) -> tuple[str, str] | str:
     return name, version or agents.PINNED_VERSIONS[name]
 
 
-def check(name: str, version: str) -> Row:
-    row = Row(name, version if version != agents.PINNED_VERSIONS[name] else f"{version} (pinned)")
+def check(name: str, version: str, newest: bool = False) -> Row:
+    tags = [
+        t
+        for t, on in (("pinned", version == agents.PINNED_VERSIONS[name]), ("newest", newest))
+        if on
+    ]
+    row = Row(name, f"{version} ({', '.join(tags)})" if tags else version)
     agents.use_version(name, version)
     if not agents.installed(name):
         row.notes.append(f"not installed: scripts/install-agents.sh {name}@{version}")
@@ -210,7 +215,7 @@ def main() -> int:
             rows.append(Row(name, version or "pinned", notes=[resolved]))
             continue
         print(f"checking {resolved[0]} {resolved[1]} ...", flush=True)
-        rows.append(check(*resolved))
+        rows.append(check(*resolved, newest=spec.endswith("@latest")))
     print()
     print(table(rows))
     print(f"\n{len(rows)} versions checked in {time.monotonic() - started:.0f} s")
