@@ -52,6 +52,7 @@ BENCHMARKS: dict[str, int | None] = {
     "busy": 5,
     "memory": 6,
     "acp_stream": None,
+    "soak": None,
 }
 # Scripts that print a table of their own instead of writing a JSON report.
 TEXT_ONLY = {"throughput"}
