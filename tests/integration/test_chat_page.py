@@ -6,6 +6,7 @@ files) and asserts what the page shows, and, where it matters, what reached the 
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 from collections.abc import Iterator
@@ -398,6 +399,40 @@ def test_restart_with_state_file_shows_the_transcript_once(start_daemon, open_pa
     ids = [li.get_attribute("data-id") for li in messages(page).all()]
     assert ids == ["0", "1", "2", "3", "4"]
     expect(page.locator(".message-user .body")).to_have_text(["remember me", "/think 0 saved"])
+
+
+def test_a_long_transcript_opens_at_its_end_and_shows_earlier_messages_on_demand(
+    start_daemon, open_page, tmp_path
+):
+    state = tmp_path / "long.json"
+    saved = [
+        {
+            "id": i,
+            "role": "user" if i % 2 else "agent",
+            "message": f"saved message {i}",
+            "time": "2026-01-01T10:00:00Z",
+        }
+        for i in range(600)
+    ]
+    state.write_text(json.dumps({"version": 1, "messages": saved}))
+    daemon = start_daemon(flags=["--state-file", str(state)]).ready()
+    total = len(daemon.messages())
+    assert total >= 600
+    page, _ = open_page(daemon.url + "/chat")
+    expect(messages(page)).to_have_count(200)
+    expect(messages(page).last).to_have_attribute("data-id", str(total - 1))
+    expect(page.locator("#earlier")).to_have_text(f"Show {total - 200} earlier messages")
+    page.locator("#earlier").click()
+    expect(messages(page).first).not_to_have_attribute("data-id", str(total - 200))
+    assert messages(page).count() in (400, 600, total)  # scrolled to the top: maybe more
+    # Scrolling up to the top brings the rest, in order, the reader's place kept meanwhile.
+    for _ in range(3):
+        page.locator("#transcript").evaluate("e => { e.scrollTop = 0; }")
+        page.wait_for_timeout(100)
+    expect(page.locator("#earlier")).to_be_hidden()
+    ids = page.locator("#messages > li").evaluate_all("items => items.map(i => +i.dataset.id)")
+    assert ids == [m["id"] for m in daemon.messages()]
+    expect(messages(page).first.locator(".body")).to_have_text("saved message 0")
 
 
 def test_agent_error_is_a_dismissible_banner(start_daemon, open_page, tmp_path):

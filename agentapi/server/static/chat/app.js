@@ -42,6 +42,7 @@ const transcript = new Transcript({
   list: $("messages"),
   empty: $("empty"),
   jump: $("jump"),
+  earlier: $("earlier"),
   agentName: () => state.agentName,
   toast,
 });
@@ -145,6 +146,7 @@ const events = new ReconnectingStream(
   {
     open: () => {
       state.seen = new Set();
+      transcript.beginReplay();
       delete document.body.dataset.synced;
       reconcile(state.seen);
     },
@@ -153,6 +155,7 @@ const events = new ReconnectingStream(
       transcript.upsert(body);
     },
     status_change: (body) => {
+      transcript.endReplay();
       showAgentName(body.agent_name);
       showStatus(body.status);
       // The replay sends the messages before the status: the page now shows the whole

@@ -47,21 +47,42 @@ const MESSAGE = (() => {
   return item;
 })();
 
+// A replay longer than this gets nodes for its newest messages only; the older ones wait
+// behind "Show earlier messages" (or the reader scrolling up), so a long conversation
+// opens as fast as a short one.
+const RENDER_BATCH = 200;
+// Updates closer together than a frame are applied together, in the next frame.
+const FRAME_MS = 16;
+// A replay is the messages a (re)opened stream sends before its status; if the status never
+// comes (an older daemon), the replay is taken as over after this long.
+const REPLAY_MAX_MS = 1000;
+
 export class Transcript {
-  constructor({ scroller, list, empty, jump, agentName, toast }) {
+  constructor({ scroller, list, empty, jump, earlier, agentName, toast }) {
     this.scroller = scroller;
     this.list = list;
     this.empty = empty;
     this.jump = jump;
+    this.earlier = earlier;
     this.agentName = agentName;
     this.toast = toast;
     this.entries = new Map();
-    this.lastId = -1;
+    this.renderFrom = 0; // messages with a lower id have no nodes yet
+    this.lastId = -1; // the newest message with nodes
+    this.pending = new Map();
+    this.flushQueued = false;
+    this.lastApply = -Infinity;
+    this.replaying = false;
+    this.replayTimer = 0;
     this.follow = true;
     this.scrollQueued = false;
     scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
     jump.addEventListener("click", () => this.jumpToLatest());
+    earlier.addEventListener("click", () => this.showEarlier());
     list.addEventListener("click", (event) => this.onClick(event));
+    new IntersectionObserver((seen) => {
+      if (seen.some((e) => e.isIntersecting) && !this.follow) this.showEarlier();
+    }).observe(earlier);
   }
 
   onScroll() {
@@ -87,46 +108,90 @@ export class Transcript {
     });
   }
 
-  upsert({ id, role, message, time }) {
-    let entry = this.entries.get(id);
-    if (!entry) {
-      entry = this.create(id, role);
-      this.entries.set(id, entry);
-      this.insert(entry);
-    } else if (entry.text === message && entry.role === role) {
-      return entry;
+  // The replay is gathered and shown at its end, in one go, however many frames it took.
+  beginReplay() {
+    this.replaying = true;
+    clearTimeout(this.replayTimer);
+    this.replayTimer = setTimeout(() => this.endReplay(), REPLAY_MAX_MS);
+  }
+
+  endReplay() {
+    if (!this.replaying) return;
+    this.replaying = false;
+    clearTimeout(this.replayTimer);
+    this.flush();
+  }
+
+  // A lone update is shown at once; a burst is shown in the next frame, together.
+  upsert(body) {
+    const entry = this.entries.get(body.id);
+    if (entry && entry.text === body.message && entry.role === body.role && entry.iso === body.time) {
+      return;
     }
-    if (entry.role !== role) this.setRole(entry, role);
-    entry.text = message;
-    entry.body.replaceChildren(renderText(message, { links: role === "agent" }));
-    if (entry.iso !== time) {
-      entry.iso = time;
-      entry.time.dateTime = time;
-      entry.time.textContent = timeLabel(time);
+    this.pending.set(body.id, body);
+    if (this.replaying) return;
+    if (!this.flushQueued && performance.now() - this.lastApply > FRAME_MS) {
+      this.flush();
+      return;
     }
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      requestAnimationFrame(() => this.flush());
+    }
+  }
+
+  flush() {
+    this.flushQueued = false;
+    this.lastApply = performance.now();
+    const bodies = [...this.pending.values()];
+    this.pending.clear();
+    const fresh = bodies.filter((b) => !this.entries.has(b.id) && b.id >= this.renderFrom);
+    if (fresh.length > RENDER_BATCH) {
+      fresh.sort((a, b) => a.id - b.id);
+      this.collapseBelow(fresh[fresh.length - RENDER_BATCH].id);
+    }
+    for (const body of bodies) {
+      let entry = this.entries.get(body.id);
+      if (!entry) {
+        entry = { id: body.id, role: body.role, text: "", iso: "", item: null };
+        this.entries.set(body.id, entry);
+      }
+      entry.role = body.role;
+      entry.text = body.message;
+      entry.iso = body.time;
+      if (entry.id >= this.renderFrom) this.render(entry);
+    }
+    this.empty.hidden = this.entries.size > 0;
+    this.updateEarlier();
     this.queueScroll();
-    return entry;
   }
 
-  create(id, role) {
-    // Cloning one prepared tree is several times cheaper than building each node.
-    const item = MESSAGE.cloneNode(true);
-    item.dataset.id = String(id);
-    const [who, time, copy] = item.firstChild.children;
-    copy.setAttribute("aria-label", `Copy message ${id + 1}`);
-    const entry = { id, role, text: null, item, who, time, body: item.lastChild, iso: "" };
-    this.setRole(entry, role);
-    return entry;
-  }
-
-  setRole(entry, role) {
-    entry.role = role;
-    entry.item.className = `message message-${role}`;
-    entry.who.textContent = role === "user" ? "You" : this.agentName();
+  render(entry) {
+    if (!entry.item) {
+      // Cloning one prepared tree is several times cheaper than building each node.
+      const item = MESSAGE.cloneNode(true);
+      item.dataset.id = String(entry.id);
+      const [who, time, copy] = item.firstChild.children;
+      copy.setAttribute("aria-label", `Copy message ${entry.id + 1}`);
+      Object.assign(entry, { item, who, time, body: item.lastChild, shown: {} });
+      this.insert(entry);
+    }
+    const shown = entry.shown;
+    if (shown.role !== entry.role) {
+      entry.item.className = `message message-${entry.role}`;
+      entry.who.textContent = entry.role === "user" ? "You" : this.agentName();
+    }
+    if (shown.text !== entry.text || shown.role !== entry.role) {
+      entry.body.replaceChildren(renderText(entry.text, { links: entry.role === "agent" }));
+    }
+    if (shown.iso !== entry.iso) {
+      entry.time.dateTime = entry.iso;
+      entry.time.textContent = timeLabel(entry.iso);
+    }
+    entry.shown = { role: entry.role, text: entry.text, iso: entry.iso };
   }
 
   insert(entry) {
-    this.empty.hidden = true;
     if (entry.id > this.lastId) {
       this.list.append(entry.item);
       this.lastId = entry.id;
@@ -141,32 +206,69 @@ export class Transcript {
     this.list.append(entry.item);
   }
 
+  collapseBelow(id) {
+    for (const entry of this.entries.values()) {
+      if (entry.id < id && entry.item) {
+        entry.item.remove();
+        entry.item = null;
+      }
+    }
+    this.renderFrom = id;
+  }
+
+  hiddenIds() {
+    return [...this.entries.keys()].filter((id) => id < this.renderFrom).sort((a, b) => a - b);
+  }
+
+  updateEarlier() {
+    const count = this.hiddenIds().length;
+    this.earlier.hidden = count === 0;
+    this.earlier.textContent = `Show ${count} earlier message${count === 1 ? "" : "s"}`;
+  }
+
+  // The previous batch of older messages, keeping the reader's place on the screen.
+  showEarlier() {
+    const hidden = this.hiddenIds();
+    if (hidden.length === 0) return;
+    const batch = hidden.slice(-RENDER_BATCH);
+    const before = this.scroller.scrollHeight;
+    this.renderFrom = batch.length === hidden.length ? 0 : batch[0];
+    for (const id of batch.reverse()) this.render(this.entries.get(id));
+    this.scroller.scrollTop += this.scroller.scrollHeight - before;
+    this.updateEarlier();
+  }
+
   // After a reconnect: drop messages the daemon no longer has (it restarted without a
   // state file) unless this connection has already sent them again.
   retainOnly(keep, seen) {
     for (const [id, entry] of this.entries) {
-      if (!keep.has(id) && !seen.has(id)) {
-        entry.item.remove();
+      if (!keep.has(id) && !seen.has(id) && !this.pending.has(id)) {
+        if (entry.item) entry.item.remove();
         this.entries.delete(id);
       }
     }
-    this.lastId = Math.max(-1, ...this.entries.keys());
+    this.lastId = -1;
+    for (const entry of this.entries.values()) {
+      if (entry.item && entry.id > this.lastId) this.lastId = entry.id;
+    }
     this.empty.hidden = this.entries.size > 0;
+    this.updateEarlier();
   }
 
   renameAgent() {
     const name = this.agentName();
     for (const entry of this.entries.values()) {
-      if (entry.role === "agent") entry.who.textContent = name;
+      if (entry.role === "agent" && entry.item) entry.who.textContent = name;
     }
   }
 
   lastAgentText() {
-    for (let id = this.lastId; id >= 0; id -= 1) {
-      const entry = this.entries.get(id);
-      if (entry && entry.role === "agent") return entry.text;
+    if (this.pending.size) this.flush();
+    let last = null;
+    for (const entry of this.entries.values()) {
+      if (entry.role === "agent" && (!last || entry.id > last.id)) last = entry;
     }
-    return "";
+    return last ? last.text : "";
   }
 
   async onClick(event) {
