@@ -167,7 +167,8 @@ def _two_turns(run: AgentRun, row: Row) -> None:
             status_right = False
         replies.append((prompt, answer, messages[-1:]))
     screen = run.screen()
-    # The last lines of the screen are chrome for every agent (input box, hints, footer).
+    # Where the answer is not on the screen any more, its last lines are the chrome (input
+    # box, hints, footer) for every agent.
     bottom = [ln.strip() for ln in screen.split("\n") if ln.strip()][-3:]
     echo_gone = box_gone = complete = exact = True
     for prompt, answer, last in replies:
@@ -175,9 +176,11 @@ def _two_turns(run: AgentRun, row: Row) -> None:
         # The initial reply repeats the initial prompt's words ("first task") by design.
         if prompt != INITIAL_PROMPT and _letters(prompt) in _letters(content):
             echo_gone = False
-        chrome = set(_chrome_below(screen, answer)) | set(bottom)
-        if any(line.strip() in chrome for line in content.split("\n") if line.strip()):
+        chrome = set(_chrome_below(screen, answer) or bottom)
+        leaked = [ln.strip() for ln in content.split("\n") if ln.strip() in chrome and ln.strip()]
+        if leaked:
             box_gone = False
+            row.notes.append(f"chrome in the reply to {prompt!r}: {leaked[0][:60]!r}")
         if _letters(answer) not in _letters(content):
             complete = False
             row.notes.append(f"reply to {prompt!r}: {content[:80]!r}")
