@@ -102,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spin-kb", type=float, default=20.0)
     parser.add_argument("--flood-mb", type=float, default=2.0)
     parser.add_argument("--flood-every", type=int, default=10, help="turns between floods")
+    parser.add_argument(
+        "--no-visitors", action="store_true", help="no SSE clients coming and going (to compare)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.interval, args.flood_mb, args.flood_every = 12.0, 4.0, 0.25, 2
@@ -158,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
                 threading.Thread(target=brief_client, args=(daemon.port, "/events", 3)),
                 threading.Thread(target=brief_client, args=(daemon.port, "/internal/screen", 2)),
             ]
+            if args.no_visitors:
+                visitors = []
             for visitor in visitors:
                 visitor.start()
             daemon.turn(watcher, f"turn {turns + 1:05d}: summarise the change")
@@ -170,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
                 floods += 1
         if samples[-1].elapsed_s < args.duration - 1:
             sample()
+        # A subscriber the daemon had to drop for falling behind is a client it lost track of.
+        dropped = daemon.log().count("fell")
         with contextlib.suppress(Exception):
             watcher.close()
 
@@ -213,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
         ),
         Result("turns / floods / SSE clients", f"{last.turns} / {last.floods} / {last.clients}"),
+        Result("event subscribers dropped for falling behind", str(dropped), value=dropped),
     )
     for s in samples:
         report.notes.append(
