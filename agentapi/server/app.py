@@ -49,7 +49,12 @@ def body_rules() -> BodyRules:
     # Multipart framing around an upload costs a few hundred bytes; the upload reader
     # holds the file itself to MAX_UPLOAD_BYTES exactly.
     return BodyRules(
-        limits={"/message": MAX_MESSAGE_BODY, "/upload": MAX_UPLOAD_BYTES + 64 * 1024},
+        limits={
+            "/message": MAX_MESSAGE_BODY,
+            # An MCP tool call carries a message: the same room as POST /message.
+            "/mcp": MAX_MESSAGE_BODY,
+            "/upload": MAX_UPLOAD_BYTES + 64 * 1024,
+        },
         multipart_paths=frozenset({"/upload"}),
     )
 
