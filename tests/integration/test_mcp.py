@@ -108,14 +108,30 @@ async def test_bad_arguments_unknown_agents_and_a_daemon_that_is_down(demo) -> N
         assert (await call(client, "get_status", agent="demo"))["status"] == "stable"
 
 
-async def test_the_daemon_serves_the_tools_at_mcp_with_the_flag(start_daemon) -> None:
+async def test_the_daemon_serves_the_tools_at_mcp_with_the_flag(start_daemon, tmp_path) -> None:
     daemon = start_daemon(flags=["--mcp"]).ready()
     async with Client(f"{daemon.url}/mcp") as client:
         assert {t.name for t in (await client.list_tools()).tools} == TOOLS
         answer = await call(client, "send_message", content="over http")
         assert answer["reply"] == "● You said: over http"
         assert (await call(client, "get_status"))["status"] == "stable"
+        assert await call(client, "wait_until_stable", timeout=10) == {"status": "stable"}
+        page = await call(client, "get_messages", since=1)
+        assert page["messages"] == [{"id": 2, "role": "agent", "content": answer["reply"]}]
         assert "limit" in await error(client, "get_messages", limit=500)
+        await call(client, "send_message", content="/think 30 long", wait=False)
+        assert await call(client, "interrupt") == {"interrupted": True, "status": "stable"}
+        assert await call(client, "send_keys", keys="typed over http") == {"sent": True}
+        for _ in range(50):
+            screen = (await call(client, "get_screen"))["screen"]
+            if "❯ typed over http" in screen:
+                break
+            await asyncio.sleep(0.1)
+        assert "❯ typed over http" in screen
+        notes = tmp_path / "http-notes.txt"
+        notes.write_bytes(b"over http\n")
+        uploaded = await call(client, "upload_file", path=str(notes))
+        assert Path(uploaded["file_path"]).read_bytes() == b"over http\n"
 
 
 def test_mcp_is_off_by_default_and_behind_the_host_check(demo, start_daemon) -> None:
