@@ -73,6 +73,15 @@ export function sendMessage(content, type = "user") {
   });
 }
 
+// ACP mode with --acp-permissions ask: pick one option of a pending permission request.
+export function answerPermission(id, optionId) {
+  return call("permission", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ id, option_id: optionId }),
+  });
+}
+
 // POST /interrupt where the daemon has it; older daemons get the Esc most agents take.
 export async function interrupt() {
   try {

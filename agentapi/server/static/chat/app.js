@@ -142,7 +142,7 @@ async function reconcile(seen) {
 }
 
 const events = new ReconnectingStream(
-  "events?errors=true",
+  "events?errors=true&parts=true",
   {
     open: () => {
       state.seen = new Set();
@@ -163,6 +163,8 @@ const events = new ReconnectingStream(
       document.body.dataset.synced = "true";
     },
     agent_error: showAgentError,
+    // ACP mode only: the structure of an agent message (permission requests get buttons).
+    message_parts: (body) => transcript.showParts(body),
   },
   showConnection,
 );

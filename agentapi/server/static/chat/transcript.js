@@ -1,6 +1,7 @@
 // The conversation, keyed by message id: a replayed or repeated event updates the message
 // it names, so reconnecting never duplicates or clears anything.
 
+import { answerPermission } from "./api.js";
 import { renderText } from "./text.js";
 
 const FOLLOW_SLACK_PX = 48;
@@ -70,6 +71,8 @@ export class Transcript {
     this.renderFrom = 0; // messages with a lower id have no nodes yet
     this.lastId = -1; // the newest message with nodes
     this.pending = new Map();
+    // ACP mode: pending permission requests by message id, shown under their message.
+    this.asking = new Map();
     this.flushQueued = false;
     this.lastApply = -Infinity;
     this.replaying = false;
@@ -189,6 +192,64 @@ export class Transcript {
       entry.time.textContent = timeLabel(entry.iso);
     }
     entry.shown = { role: entry.role, text: entry.text, iso: entry.iso };
+    this.renderPermissions(entry);
+  }
+
+  // ACP mode (message_parts events): a pending permission request is answered from here,
+  // one button per option. Kept until the message is rendered, if it is not yet.
+  showParts({ id, parts }) {
+    const pending = parts.filter((p) => p.type === "permission" && p.status === "pending");
+    if (pending.length) this.asking.set(id, pending);
+    else this.asking.delete(id);
+    const entry = this.entries.get(id);
+    if (entry && entry.item) this.renderPermissions(entry);
+  }
+
+  renderPermissions(entry) {
+    const pending = this.asking.get(entry.id) || [];
+    const key = JSON.stringify(pending.map((p) => p.permission_id));
+    if (entry.permissionsKey === key) return;
+    entry.permissionsKey = key;
+    entry.permissions?.remove();
+    entry.permissions = null;
+    if (!pending.length) return;
+    const box = document.createElement("div");
+    box.className = "permissions";
+    for (const request of pending) {
+      const group = document.createElement("div");
+      group.className = "permission";
+      group.setAttribute("role", "group");
+      const label = `Allow ${request.title || "a tool call"}?`;
+      group.setAttribute("aria-label", label);
+      const question = document.createElement("span");
+      question.textContent = label;
+      group.append(question);
+      for (const option of request.options || []) {
+        const button = document.createElement("button");
+        button.type = "button";
+        const kind = option.kind.startsWith("allow") ? "allow" : "reject";
+        button.className = `permission-option ${kind}`;
+        button.textContent = option.name;
+        button.dataset.permission = String(request.permission_id);
+        button.dataset.option = option.option_id;
+        group.append(button);
+      }
+      box.append(group);
+    }
+    entry.permissions = box;
+    entry.item.append(box);
+    this.queueScroll();
+  }
+
+  async answer(button) {
+    const buttons = button.closest(".permission").querySelectorAll("button");
+    for (const each of buttons) each.disabled = true;
+    try {
+      await answerPermission(Number(button.dataset.permission), button.dataset.option);
+    } catch (error) {
+      for (const each of buttons) each.disabled = false;
+      this.toast(`Could not answer: ${error.message || error}`, "error");
+    }
   }
 
   insert(entry) {
@@ -272,6 +333,11 @@ export class Transcript {
   }
 
   async onClick(event) {
+    const option = event.target.closest("button.permission-option");
+    if (option) {
+      await this.answer(option);
+      return;
+    }
     const button = event.target.closest("button.copy");
     if (!button) return;
     const entry = this.entries.get(Number(button.closest("li").dataset.id));
