@@ -208,7 +208,9 @@ export class Transcript {
   renderPermissions(entry) {
     const pending = this.asking.get(entry.id) || [];
     const key = JSON.stringify(pending.map((p) => p.permission_id));
-    if (entry.permissionsKey === key) return;
+    // A message collapsed and rendered again has a new item: the buttons go on it again.
+    const attached = entry.permissions?.parentNode === entry.item;
+    if (entry.permissionsKey === key && (attached || !pending.length)) return;
     entry.permissionsKey = key;
     entry.permissions?.remove();
     entry.permissions = null;
