@@ -35,10 +35,15 @@ def browser() -> Iterator:
     yield from launch_browser()
 
 
+# Coder's path-based app prefix, which its proxy strips before forwarding.
+PREFIX = "/@alice/dev.main/apps/agentapi"
+
+
 @pytest.fixture(scope="module")
 def shared_daemon(tmp_path_factory) -> Iterator[Daemon]:
     """One daemon for the tests that only add to its conversation: daemons are slow to start."""
-    daemon = Daemon(tmp_path_factory.mktemp("shared"), [*DEMO, "--think", "0.2"], [], {}, None)
+    flags = ["--chat-base-path", PREFIX + "/chat"]
+    daemon = Daemon(tmp_path_factory.mktemp("shared"), [*DEMO, "--think", "0.2"], flags, {}, None)
     try:
         yield daemon.ready()
     finally:
@@ -106,22 +111,27 @@ def shoot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
-def test_full_turn_with_status_flips(demo, open_page):
-    page, _ = open_page(demo.url + "/chat")
+def test_full_turn_with_status_flips(shared, open_page):
+    page, _ = open_page(shared.url + "/chat")
     expect(page.locator("#status-word")).to_have_text("Stable")
     expect(page.locator("#agent-name")).to_have_text("Custom")
     expect(messages(page).first).to_contain_text("agentapi demo agent")
+    count = messages(page).count()
     send(page, "/think 1.5 pondered and done")
     expect(page.locator("#status-word")).to_have_text("Running")
     expect(page.locator("#stop")).to_be_visible()
     expect(page.locator("#status-word")).to_have_text("Stable")
     expect(page.locator("#stop")).to_be_hidden()
-    expect(messages(page)).to_have_count(3)
-    expect(page.locator(".message-user .body")).to_have_text("/think 1.5 pondered and done")
-    expect(messages(page).nth(2).locator(".body")).to_have_text("● pondered and done")
+    expect(messages(page)).to_have_count(count + 2)
+    expect(messages(page).nth(count).locator(".body")).to_have_text("/think 1.5 pondered and done")
+    expect(messages(page).nth(count)).to_have_class("message message-user")
+    expect(messages(page).last.locator(".body")).to_have_text("● pondered and done")
     expect(page.locator("#draft")).to_have_value("")
     expect(page.locator("#announcer")).to_contain_text("pondered and done")
-    assert [m["id"] for m in demo.messages()] == [0, 1, 2]
+    ids = [m["id"] for m in shared.messages()]
+    assert ids == list(range(count + 2))
+    shown = page.locator("#messages > li").evaluate_all("items => items.map(i => +i.dataset.id)")
+    assert shown == ids
 
 
 def test_links_are_clickable_and_whitespace_kept(shared, open_page):
@@ -231,8 +241,10 @@ def test_paste_of_a_file_uploads_it(shared, open_page):
     assert path and Path(path.group(1)).read_bytes() == b"pasted bytes"
 
 
-def test_send_while_running_keeps_the_draft_and_stop_interrupts(demo, open_page):
-    page, log = open_page(demo.url + "/chat", quiet=False)
+def test_send_while_running_keeps_the_draft_and_stop_interrupts(shared, open_page):
+    page, log = open_page(shared.url + "/chat", quiet=False)
+    count = messages(page).count()
+    users_before = [m["content"] for m in shared.messages() if m["role"] == "user"]
     send(page, "/think 30 never said")
     expect(page.locator("#status-word")).to_have_text("Running")
     expect(page.locator("#draft")).to_have_value("")  # the agent took it
@@ -240,14 +252,14 @@ def test_send_while_running_keeps_the_draft_and_stop_interrupts(demo, open_page)
     expect(page.locator("#hint")).to_contain_text("busy")
     expect(page.locator("#draft")).to_have_value("too soon")
     page.locator("#stop").click()
-    expect(messages(page).nth(2).locator(".body")).to_have_text("● Interrupted.")
+    expect(messages(page).nth(count + 1).locator(".body")).to_have_text("● Interrupted.")
     expect(page.locator("#status-word")).to_have_text("Stable")
-    assert [m["content"] for m in demo.messages() if m["role"] == "user"] == [
-        "/think 30 never said"
-    ]
+    users = [m["content"] for m in shared.messages() if m["role"] == "user"]
+    assert users == [*users_before, "/think 30 never said"]
     # The draft kept from the refused send goes once the agent is free.
     page.locator("#send").click()
-    expect(messages(page)).to_have_count(5)
+    expect(messages(page)).to_have_count(count + 4)
+    expect(page.locator("body")).to_have_attribute("data-status", "stable")
     expect(page.locator("#draft")).to_have_value("")
     assert any("409" in e for e in log.errors)
 
@@ -347,20 +359,19 @@ def test_terminal_view_shows_the_screen(shared, open_page):
     shared.wait_status("stable")
 
 
-def test_prefixed_base_path_through_a_stripping_proxy(start_daemon, open_page):
-    prefix = "/@alice/dev.main/apps/agentapi"
-    daemon = start_daemon(flags=["--chat-base-path", prefix + "/chat"]).ready()
-    with PrefixProxy(prefix, daemon.url) as proxy:
+def test_prefixed_base_path_through_a_stripping_proxy(shared, open_page):
+    prefix = PREFIX
+    with PrefixProxy(prefix, shared.url) as proxy:
         page, _ = open_page(proxy.url + prefix + "/")
         expect(page).to_have_url(proxy.url + prefix + "/chat/embed")
         expect(page.locator("#header")).to_be_hidden()
-        send(page, "through the proxy")
-        expect(messages(page).nth(2).locator(".body")).to_have_text("● You said: through the proxy")
+        turn(page, "through the proxy")
+        expect(messages(page).last.locator(".body")).to_have_text("● You said: through the proxy")
         page.locator("#tab-terminal").click()
-        expect(page.locator("#screen")).to_contain_text("agentapi demo agent")
+        expect(page.locator("#screen")).to_contain_text("● You said: through the proxy")
         full, _ = open_page(proxy.url + prefix + "/chat")
         expect(full.locator("#status-word")).to_have_text("Stable")
-        expect(messages(full)).to_have_count(3)
+        expect(messages(full)).to_have_count(messages(page).count())
         assert all(p.startswith(prefix) for p in proxy.paths), proxy.paths
         assert prefix + "/chat/static/app.js" in proxy.paths
         assert prefix + "/events" in proxy.paths and prefix + "/internal/screen" in proxy.paths
@@ -392,6 +403,8 @@ def test_restart_with_state_file_shows_the_transcript_once(start_daemon, open_pa
     expect(page.locator("#status-word")).to_have_text("Offline")
     expect(page.locator("#connection-text")).to_contain_text("Reconnecting")
     second = start_daemon(flags=["--state-file", str(state)], port=first.port).ready()
+    # "Retry now" instead of waiting out the backoff (it may have reconnected already).
+    page.locator("#reconnect-now").dispatch_event("click")
     expect(page.locator("#connection")).to_be_hidden()
     expect(page.locator("#status-word")).to_have_text("Stable")
     assert [m["id"] for m in second.messages()] == [0, 1, 2, 3, 4]
