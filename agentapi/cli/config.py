@@ -39,6 +39,8 @@ class ServerOptions:
     agent_type: str | None = None
     port: int = DEFAULT_PORT
     bind: str = DEFAULT_BIND
+    auth_token: str = ""
+    auth_open_status: bool = False
     print_openapi: bool = False
     chat_base_path: str = "/chat"
     term_width: int = 80
@@ -94,6 +96,8 @@ FLAGS: tuple[Flag, ...] = (
     ),
     Flag("port", "p", Kind.NUMBER, f"HTTP port (default {DEFAULT_PORT})"),
     Flag("bind", None, Kind.TEXT, "address to listen on: localhost (default), * or an IP"),
+    Flag("auth-token", None, Kind.TEXT, "require this token (Bearer header or chat-page cookie)"),
+    Flag("auth-open-status", None, Kind.BOOL, "let GET /status answer without the token"),
     Flag("print-openapi", "P", Kind.BOOL, "print the OpenAPI document and exit"),
     Flag("chat-base-path", "c", Kind.TEXT, "base path of the chat page (default /chat)"),
     Flag("term-width", "W", Kind.NUMBER, "terminal width (default 80, at least 10)"),
@@ -272,6 +276,10 @@ def _build_options(agent: list[str], values: _Values) -> ServerOptions:
     if not 0 <= opts.port <= 65535:
         raise UsageError(f"invalid port {opts.port}: must be between 0 and 65535")
     opts.bind = parse_bind(values.text("bind") or DEFAULT_BIND)
+    opts.auth_token = values.text("auth_token").strip()
+    opts.auth_open_status = bool(values.boolean("auth_open_status"))
+    if opts.auth_open_status and not opts.auth_token:
+        raise UsageError("--auth-open-status needs --auth-token")
     opts.print_openapi = bool(values.boolean("print_openapi"))
     opts.chat_base_path = values.text("chat_base_path") or "/chat"
     opts.term_width = values.number("term_width", 80)

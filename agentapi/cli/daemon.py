@@ -241,6 +241,8 @@ class Daemon:
                 allowed_hosts=self.opts.allowed_hosts,
                 allowed_origins=self.opts.allowed_origins,
                 chat_base_path=self.opts.chat_base_path,
+                auth_token=self.opts.auth_token or None,
+                auth_open_status=self.opts.auth_open_status,
             ),
             self.uploads,
             extra_routes,

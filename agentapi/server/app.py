@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from agentapi.server.api import MAX_MESSAGE_BODY, JsonApi
+from agentapi.server.auth import TokenAuthMiddleware
 from agentapi.server.chat import ChatPage
 from agentapi.server.docs import ApiDocs
 from agentapi.server.guard import BodyRules, RequestGuardMiddleware
@@ -30,6 +31,8 @@ class AppConfig:
     allowed_hosts: list[str]
     allowed_origins: list[str]
     chat_base_path: str = "/chat"
+    auth_token: str | None = None  # every request needs it when set (server/auth.py)
+    auth_open_status: bool = False  # GET /status answers without it
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -95,6 +98,11 @@ def create_app(
     # for a foreign Host (DNS rebinding) learns nothing, not even CORS headers; the body
     # rules come after CORS, so a browser can read why its request was refused.
     app.add_middleware(RequestGuardMiddleware, rules=body_rules())
+    if config.auth_token:
+        # After CORS, so a page from an allowed origin can read its 401.
+        app.add_middleware(
+            TokenAuthMiddleware, token=config.auth_token, open_status=config.auth_open_status
+        )
     app.add_middleware(CorsMiddleware, allowed_origins=config.allowed_origins)
     app.add_middleware(HostAllowListMiddleware, allowed_hosts=config.allowed_hosts)
     return app

@@ -131,3 +131,14 @@ def test_agent_type_on_the_wire_stays_in_the_original_vocabulary():
     assert [wire_agent_type(t) for t in AGENT_TYPES] == list(AGENT_TYPES)
     assert wire_agent_type("demo") == "custom"
     assert wire_agent_type("my-agent") == "custom"
+
+
+def test_auth_token_flags():
+    from agentapi.cli.config import parse_server_args
+
+    opts = parse_server_args(["--auth-token", "t", "--auth-open-status", "--", "x"], {})
+    assert opts.auth_token == "t" and opts.auth_open_status
+    assert parse_server_args(["--", "x"], {"AGENTAPI_AUTH_TOKEN": "v"}).auth_token == "v"
+    assert parse_server_args(["--", "x"], {}).auth_token == ""
+    with pytest.raises(UsageError, match="--auth-open-status needs --auth-token"):
+        parse_server_args(["--auth-open-status", "--", "x"], {})
