@@ -75,10 +75,14 @@ class EventStreamResponse(Response):
                 )
                 done |= more
         finally:
+            # Unsubscribe first: on Python 3.11 a cancel can be lost inside the writer's
+            # wait_for (when send() completes in the same step), and that writer would
+            # then go on sending into the closed connection for as long as its
+            # subscription lives. Closed, the subscription ends the writer's loop anyway.
+            sub.discard()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            sub.discard()
         if gone in done:
             log.debug("an event stream reader disconnected")
         elif writer in done and writer.exception() is None:
