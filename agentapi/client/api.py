@@ -258,11 +258,17 @@ class AsyncClient:
         *,
         timeout: float = DEFAULT_TIMEOUT_S,
         session: aiohttp.ClientSession | None = None,
+        token: str | None = None,
     ) -> None:
         self.base_url = normalize_url(base_url)
         self.timeout = timeout
         self._session = session
         self._owns_session = session is None
+        # The daemon's --auth-token; by default the same variable the daemon reads, so
+        # `agentapi attach`, the CLI commands and the MCP server need nothing more.
+        # (A session passed in brings its own headers.)
+        token = os.environ.get("AGENTAPI_AUTH_TOKEN", "") if token is None else token
+        self._headers = {"Authorization": f"Bearer {token.strip()}"} if token.strip() else {}
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -283,7 +289,7 @@ class AsyncClient:
     def _http(self) -> aiohttp.ClientSession:
         # Created on first use, so the session belongs to the loop that uses it.
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
+            self._session = aiohttp.ClientSession(headers=self._headers)
             self._owns_session = True
         return self._session
 
@@ -640,9 +646,15 @@ class Client:
     Not for use from inside a running event loop: use ``AsyncClient`` there.
     """
 
-    def __init__(self, base_url: str = DEFAULT_URL, *, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        base_url: str = DEFAULT_URL,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        token: str | None = None,
+    ) -> None:
         self._runner = asyncio.Runner()
-        self._async = AsyncClient(base_url, timeout=timeout)
+        self._async = AsyncClient(base_url, timeout=timeout, token=token)
         self._closed = False
 
     @property

@@ -75,3 +75,16 @@ def test_a_preflight_needs_no_token(daemon):
         headers={"origin": "http://localhost:3284", "access-control-request-method": "POST"},
     )
     assert response.status_code == 204
+
+
+def test_the_client_library_sends_the_token(daemon, monkeypatch):
+    from agentapi.client import Client, ProblemError
+
+    with Client(daemon.url, token=TOKEN) as client:
+        assert client.messages()[0].role.value == "agent"
+    monkeypatch.setenv("AGENTAPI_AUTH_TOKEN", TOKEN)
+    with Client(daemon.url) as client:  # as attach and the CLI commands do
+        assert client.messages()
+    monkeypatch.delenv("AGENTAPI_AUTH_TOKEN")
+    with Client(daemon.url) as client, pytest.raises(ProblemError, match="401"):
+        client.messages()
