@@ -448,6 +448,19 @@ def test_a_long_transcript_opens_at_its_end_and_shows_earlier_messages_on_demand
     expect(messages(page).first.locator(".body")).to_have_text("saved message 0")
 
 
+def test_the_page_works_behind_an_auth_token_link(start_daemon, open_page):
+    token = "page-s3cret"
+    daemon = start_daemon(flags=["--auth-open-status"], env={"AGENTAPI_AUTH_TOKEN": token})
+    daemon.wait_listening()
+    page, _ = open_page(f"{daemon.url}/chat/embed?token={token}")
+    expect(page).to_have_url(daemon.url + "/chat/embed")  # the token is not left in the URL
+    expect(page.locator("body")).to_have_attribute("data-status", "stable")
+    turn(page, "with a token")
+    expect(messages(page).last.locator(".body")).to_have_text("● You said: with a token")
+    page.locator("#tab-terminal").click()
+    expect(page.locator("#screen")).to_contain_text("● You said: with a token")
+
+
 def test_agent_error_is_a_dismissible_banner(start_daemon, open_page, tmp_path):
     state = tmp_path / "broken.json"
     state.write_text("{ not json")
@@ -463,6 +476,7 @@ def test_agent_error_is_a_dismissible_banner(start_daemon, open_page, tmp_path):
 def test_embed_fits_a_narrow_sidebar_in_both_themes(shared, open_page):
     page, _ = open_page(shared.url + "/chat/embed", width=400, height=700)
     expect(page.locator("#header")).to_be_hidden()
+    expect(page.locator("#embed-status")).to_have_text("Stable")  # the status, without a header
     turn(page, "/lines 12")
     turn(page, "a very long line " + "x" * 300 + " https://example.com/" + "y" * 200)
     expect(page.locator("#status-word")).to_have_text("Stable")

@@ -74,7 +74,7 @@ function showStatus(status) {
   state.status = status;
   document.body.dataset.status = status;
   $("status-word").textContent = STATUS_WORDS[status] || status;
-  $("embed-status").title = STATUS_WORDS[status] || status;
+  $("embed-status-word").textContent = STATUS_WORDS[status] || status;
   composer.statusChanged(status === "running");
   if (previous === "running" && status === "stable") {
     const reply = transcript.lastAgentText();
