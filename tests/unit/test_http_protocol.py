@@ -81,3 +81,38 @@ async def test_a_kept_alive_connection_gets_the_limit_for_its_next_request(port)
     writer.write(b"GET / HTTP/1.1\r\nHo")
     assert await asyncio.wait_for(reader.read(), 3) == b""
     writer.close()
+
+
+async def test_a_500_is_one_problem_and_one_traceback(caplog):
+    import json as json_module
+    import logging
+
+    from agentapi.server.app import _server_error
+    from agentapi.server.protocol import DuplicateServerLogs
+
+    async def broken(request):
+        raise RuntimeError("boom")
+
+    app = Starlette(routes=[Route("/", broken)], exception_handlers={Exception: _server_error})
+    number = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=number, log_config=None, lifespan="off")
+    server = uvicorn.Server(config)
+    errors = logging.getLogger("uvicorn.error")
+    duplicates = DuplicateServerLogs()
+    errors.addFilter(duplicates)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            await asyncio.sleep(0.01)
+        with caplog.at_level(logging.ERROR):
+            answer = await get(number)
+            await asyncio.sleep(0.1)
+    finally:
+        errors.removeFilter(duplicates)
+        server.should_exit = True
+        await asyncio.wait_for(task, 5)
+    head, body = answer.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 500") and b"application/problem+json" in head
+    assert json_module.loads(body)["title"] == "Internal Server Error"
+    tracebacks = [r for r in caplog.records if r.exc_info]
+    assert len(tracebacks) == 1 and "unhandled error on GET /" in tracebacks[0].getMessage()
