@@ -18,7 +18,7 @@ from agentapi.server.chat import ChatPage
 from agentapi.server.docs import ApiDocs
 from agentapi.server.guard import BodyRules, RequestGuardMiddleware
 from agentapi.server.problems import problem
-from agentapi.server.security import CorsMiddleware, HostAllowListMiddleware
+from agentapi.server.security import CorsMiddleware, HostAllowListMiddleware, OriginRules
 from agentapi.server.streams import EventStreams
 from agentapi.server.uploads import MAX_UPLOAD_BYTES, UploadStore
 from agentapi.session.base import AgentSession
@@ -97,7 +97,11 @@ def create_app(
     # The last added runs first. The Host check comes before everything, so a request
     # for a foreign Host (DNS rebinding) learns nothing, not even CORS headers; the body
     # rules come after CORS, so a browser can read why its request was refused.
-    app.add_middleware(RequestGuardMiddleware, rules=body_rules())
+    app.add_middleware(
+        RequestGuardMiddleware,
+        rules=body_rules(),
+        origin_allowed=OriginRules(config.allowed_origins).allows,
+    )
     if config.auth_token:
         # After CORS, so a page from an allowed origin can read its 401.
         app.add_middleware(

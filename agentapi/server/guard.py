@@ -12,6 +12,11 @@ without reading a byte of the body:
   type at all is taken as JSON only when no ``Origin`` header came with it: a
   browser always sends one on a cross-site POST, a script or the Go SDK does
   not need to.
+- **Cross-site pages.** What is left that a page on another site can send without a
+  preflight (a multipart upload, an empty POST with no type) is refused with 403 when its
+  ``Origin`` is neither an allowed origin nor the daemon's own (the Host it was sent to),
+  unless it carries the ``X-AgentAPI-Client`` header, which no cross-site page can add
+  without a preflight. The chat page sends that header, so it works behind any proxy.
 - **Size.** A declared ``Content-Length`` over the path's limit is answered 413
   at once; a chunked body is counted as it arrives and answered 413 the moment
   it passes the limit, so the daemon never holds more than the limit.
@@ -24,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from starlette.requests import ClientDisconnect
@@ -112,10 +117,33 @@ async def send_problem(send: Send, status: int, title: str, detail: str) -> None
     await send({"type": "http.response.body", "body": body})
 
 
+# A header no browser lets a page send to another site without a CORS preflight.
+CLIENT_HEADER = b"x-agentapi-client"
+
+
+def same_origin(origin: bytes, host: bytes | None) -> bool:
+    """Whether ``origin`` names the host:port the request was sent to."""
+    if host is None:
+        return False
+    _, _, authority = origin.partition(b"://")
+    return authority.lower() == host.lower()
+
+
 class RequestGuardMiddleware:
-    def __init__(self, app: ASGIApp, rules: BodyRules) -> None:
+    def __init__(
+        self, app: ASGIApp, rules: BodyRules, origin_allowed: Callable[[str], bool] | None = None
+    ) -> None:
         self.app = app
         self.rules = rules
+        self.origin_allowed = origin_allowed or (lambda _origin: False)
+
+    def _cross_site(self, headers: Mapping[bytes, bytes], kind: str | None) -> bool:
+        origin = headers.get(b"origin")
+        if origin is None or (kind is not None and is_json(kind)):
+            return False  # a script (no Origin), or a type that needs a preflight
+        if CLIENT_HEADER in headers or same_origin(origin, headers.get(b"host")):
+            return False
+        return not self.origin_allowed(origin.decode("latin-1"))
 
     def _refusal(self, scope: Scope) -> _Refused | None:
         """A rule the request's headers already break, if any."""
@@ -145,6 +173,13 @@ class RequestGuardMiddleware:
                     "Unsupported Media Type",
                     "A request body sent from a web page must be declared application/json.",
                 )
+        if self._cross_site(headers, kind):
+            return _Refused(
+                403,
+                "Forbidden",
+                "A request from a page on another site is refused: send it as "
+                "application/json, with the X-AgentAPI-Client header, or from an allowed origin.",
+            )
         limit = self.rules.limit_for(path)
         if length is not None and length > limit:
             return _too_large(limit)

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from agentapi.hosts import hostname_of
 
 _ALLOW_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
-_ALLOW_HEADERS = "Accept, Authorization, Content-Type, X-CSRF-Token"
+_ALLOW_HEADERS = "Accept, Authorization, Content-Type, X-CSRF-Token, X-AgentAPI-Client"
 _MAX_AGE = "300"
 
 
@@ -71,13 +71,12 @@ def _origin_pattern(origin: str) -> re.Pattern[str]:
     return re.compile("^" + ".+".join(re.escape(part) for part in origin.split("*")) + "$")
 
 
-class CorsMiddleware:
-    """Adds CORS headers for allowed origins; never refuses anything."""
+class OriginRules:
+    """Which page origins the daemon trusts (the ``--allowed-origins`` list)."""
 
-    def __init__(self, app: ASGIApp, allowed_origins: list[str]) -> None:
-        self.app = app
+    def __init__(self, allowed_origins: list[str]) -> None:
         self.allow_all = "*" in allowed_origins
-        self.exact = {o for o in allowed_origins if "*" not in o}
+        self.exact = {o.lower() for o in allowed_origins if "*" not in o}
         self.patterns = [_origin_pattern(o) for o in allowed_origins if "*" in o and o != "*"]
 
     def allows(self, origin: str) -> bool:
@@ -85,6 +84,17 @@ class CorsMiddleware:
             return True
         lowered = origin.lower()
         return lowered in self.exact or any(p.match(lowered) for p in self.patterns)
+
+
+class CorsMiddleware:
+    """Adds CORS headers for allowed origins; never refuses anything."""
+
+    def __init__(self, app: ASGIApp, allowed_origins: list[str]) -> None:
+        self.app = app
+        self.origins = OriginRules(allowed_origins)
+
+    def allows(self, origin: str) -> bool:
+        return self.origins.allows(origin)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

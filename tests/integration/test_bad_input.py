@@ -179,3 +179,28 @@ def test_a_user_message_of_nothing_but_controls_is_empty(daemon):
     assert response.status_code == 422
     assert "empty" in response.json()["detail"]
     assert_untouched(daemon, before)
+
+
+def test_a_page_on_another_site_cannot_upload_or_interrupt(daemon):
+    # What is left to a cross-site page without a preflight: a multipart form and an empty
+    # POST. Both are refused unless they come from the daemon's own origin, an allowed one,
+    # or carry the header only our own pages (or scripts) can add.
+    before = daemon.messages()
+    foreign = {"origin": "http://evil.com"}
+    upload = daemon.http.post("/upload", files={"file": ("x.txt", b"x")}, headers=foreign)
+    assert upload.status_code == 403
+    assert "another site" in upload.json()["detail"]
+    interrupt = daemon.http.post("/interrupt", headers=foreign)
+    assert interrupt.status_code == 403
+    assert_untouched(daemon, before)
+
+
+def test_our_own_pages_and_scripts_still_upload_and_interrupt(daemon):
+    own = {"origin": daemon.url}  # the chat page served by this daemon
+    marked = {"origin": "https://coder.example.com", "x-agentapi-client": "chat"}  # behind a proxy
+    for headers in ({}, own, marked, {"origin": "http://localhost:3284"}):
+        upload = daemon.http.post("/upload", files={"file": ("x.txt", b"x")}, headers=headers)
+        assert upload.status_code == 200, (headers, upload.text)
+        interrupt = daemon.http.post("/interrupt", headers=headers)
+        assert interrupt.status_code == 200, (headers, interrupt.text)
+        assert interrupt.json()["interrupted"] is False

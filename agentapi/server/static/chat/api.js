@@ -46,10 +46,15 @@ async function errorOf(response) {
   return new ApiError(response.status, title, detail || `${response.status} ${title}`.trim());
 }
 
+// Marks our own requests: a page on another site cannot add this header without a CORS
+// preflight, so the daemon refuses cross-site uploads and interrupts that lack it.
+const CLIENT_HEADER = { "X-AgentAPI-Client": "chat" };
+
 async function call(path, init) {
   let response;
   try {
-    response = await fetch(endpoint(path), init);
+    const headers = { ...CLIENT_HEADER, ...(init.headers || {}) };
+    response = await fetch(endpoint(path), { ...init, headers });
   } catch {
     throw new ApiError(0, "Offline", "The daemon cannot be reached.");
   }
