@@ -210,6 +210,20 @@ class ErrorWatcher:
         self._client.close()
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """Chromium through Playwright's sync API, for one test module.
+
+    While it is open, the sync API runs an event loop in this thread, and any asyncio test
+    that ran in the same worker meanwhile would fail ("Runner.run() cannot be called from a
+    running event loop"). So it never outlives its module, and browser modules mark
+    themselves ``xdist_group("browser")`` so their tests run together on one worker.
+    """
+    from tests.browser_support import launch_browser
+
+    yield from launch_browser()
+
+
 @pytest.fixture
 def disk(tmp_path: Path) -> Iterator[SmallDisk]:
     """A 64 KiB tmpfs, mounted for the test (skipped where mounting is not permitted)."""

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser_support import PageLog, launch_browser
+from tests.browser_support import PageLog
 from tests.integration.conftest import Daemon
 from tests.integration.test_acp import ACP, FAKE_ACP
 
@@ -15,13 +15,8 @@ from playwright.sync_api import expect
 
 expect.set_options(timeout=15_000)
 
-# One browser per module, its tests on one worker (see test_chat_page.py for why).
+# One browser per module (conftest.py), its tests on one worker.
 pytestmark = pytest.mark.xdist_group("browser")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    yield from launch_browser()
 
 
 @pytest.fixture(scope="module")

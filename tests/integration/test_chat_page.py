@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import ARTIFACTS, PageLog, PrefixProxy, launch_browser
+from tests.browser_support import ARTIFACTS, PageLog, PrefixProxy
 from tests.integration.conftest import DEMO, Daemon
 
 pytest.importorskip("playwright", reason="pip install -e '.[test]' installs playwright")
@@ -23,16 +23,9 @@ from playwright.sync_api import expect
 expect.set_options(timeout=15_000)
 
 
-# Playwright's sync API runs an event loop in this thread while the browser is open, and every
-# asyncio test that later runs in the same worker would fail ("Runner.run() cannot be called
-# from a running event loop"). So the browser lives for this module only, and the module's
-# tests go to one worker together (--dist loadgroup in scripts/test.sh).
+# The browser (the `browser` fixture in conftest.py) lives for one module; its tests go to one
+# worker together (--dist loadgroup in scripts/test.sh). See conftest.py for why.
 pytestmark = pytest.mark.xdist_group("browser")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    yield from launch_browser()
 
 
 # Coder's path-based app prefix, which its proxy strips before forwarding.
