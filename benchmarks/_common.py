@@ -114,6 +114,16 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+# What a transcript may cost in RSS, generously: the memory and soak budgets for "flat".
+PER_MESSAGE_KIB = 1.0
+PER_BYTE = 4.0
+
+
+def rss_budget_kib(slack_kib: float, new_messages: int, new_bytes: int) -> float:
+    """RSS growth allowed for ``new_messages`` holding ``new_bytes`` of text, plus a slack."""
+    return slack_kib + PER_MESSAGE_KIB * new_messages + PER_BYTE * new_bytes / 1024
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -505,6 +515,19 @@ class Daemon:
 
     def post_message(self, content: str, type_: str = "user") -> tuple[int, Any]:
         return http_request(self.port, "POST", "/message", {"content": content, "type": type_})
+
+    def transcript(self) -> tuple[int, int]:
+        """(number of messages, bytes of message text) as GET /messages reports them."""
+        messages = self.get("/messages")["messages"]
+        return len(messages), sum(len(m["content"].encode()) for m in messages)
+
+    def flood(self, watcher: EventWatcher, timeout: float) -> None:
+        """Ctrl-F to the chat agent (it floods its output), then wait for stable again."""
+        before = watcher.stable_count
+        status, body = self.post_message("\x06", "raw")
+        if status != 200:
+            raise RuntimeError(f"POST /message (raw) answered {status}: {body}")
+        watcher.wait(lambda w: w.stable_count > before, timeout, "stable after a flood")
 
     def turn(self, watcher: EventWatcher, content: str, timeout: float = 60.0) -> float:
         """Send a user message and wait for stable again; seconds the POST took."""

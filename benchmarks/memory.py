@@ -24,33 +24,17 @@ import time
 from _common import (
     ORIGINAL_RSS_MIB,
     Daemon,
-    EventWatcher,
     Report,
     Result,
     agent_command,
     base_parser,
     compile_bytecode,
+    rss_budget_kib,
     rss_kib,
 )
 
 SLACK_KIB = 2048
 STARTUP_TARGET_MIB = 37.0
-PER_MESSAGE_KIB = 1.0
-PER_BYTE = 4.0
-
-
-def transcript(daemon: Daemon) -> tuple[int, int]:
-    """(number of messages, bytes of message text) as GET /messages reports them."""
-    messages = daemon.get("/messages")["messages"]
-    return len(messages), sum(len(m["content"].encode()) for m in messages)
-
-
-def flood(daemon: Daemon, watcher: EventWatcher, timeout: float) -> None:
-    before = watcher.stable_count
-    status, body = daemon.post_message("\x06", "raw")
-    if status != 200:
-        raise RuntimeError(f"POST /message (raw) answered {status}: {body}")
-    watcher.wait(lambda w: w.stable_count > before, timeout, "stable after a flood")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,11 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         watcher = daemon.watch()
         watcher.keep_events = False
         watcher.wait_stable()
-        points.append(("after start-up", rss_kib(daemon.pid), *transcript(daemon), output_mb))
+        points.append(("after start-up", rss_kib(daemon.pid), *daemon.transcript(), output_mb))
         for label in ("after a flood", "after a second flood"):
-            flood(daemon, watcher, 60 + args.flood_mb * 30)
+            daemon.flood(watcher, 60 + args.flood_mb * 30)
             output_mb += args.flood_mb
-            points.append((label, rss_kib(daemon.pid), *transcript(daemon), output_mb))
+            points.append((label, rss_kib(daemon.pid), *daemon.transcript(), output_mb))
         every = max(1, args.turns // max(1, args.checkpoints))
         started = time.monotonic()
         for turn in range(1, args.turns + 1):
@@ -84,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             output_mb += args.spin_kb / 1024
             if turn % every == 0 or turn == args.turns:
                 points.append(
-                    (f"after {turn} turns", rss_kib(daemon.pid), *transcript(daemon), output_mb)
+                    (f"after {turn} turns", rss_kib(daemon.pid), *daemon.transcript(), output_mb)
                 )
         turns_s = time.monotonic() - started
         watcher.close()
@@ -124,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     turn_growth = last[1] - base[1]
     new_messages = last[2] - base[2]
     new_bytes = last[3] - base[3]
-    budget = SLACK_KIB + PER_MESSAGE_KIB * new_messages + PER_BYTE * new_bytes / 1024
+    budget = rss_budget_kib(SLACK_KIB, new_messages, new_bytes)
     turn_output = args.turns * args.spin_kb / 1024
     report.add(
         Result(

@@ -11,7 +11,7 @@ descriptors (/proc/PID/fd), its threads, and its CPU use over the interval.
 
 "Flat" means: the RSS of the last sample exceeds the first sample after warm-up
 (the second one) by at most 4 MiB plus what the transcript itself holds
-(generously 1 KiB per message plus 4 times its text, as in memory.py), and the
+(generously 1 KiB per message plus 4 times its text: _common.rss_budget_kib), and the
 last sample holds no more file descriptors than the first one plus 2.
 
   python benchmarks/soak.py --duration 1800 --interval 60     the 30-minute soak
@@ -29,18 +29,16 @@ from pathlib import Path
 from _common import (
     CpuWindow,
     Daemon,
-    EventWatcher,
     Report,
     Result,
     SseClient,
     agent_command,
     base_parser,
+    rss_budget_kib,
     rss_kib,
 )
 
 SLACK_KIB = 4096
-PER_MESSAGE_KIB = 1.0
-PER_BYTE = 4.0
 FD_SLACK = 2
 
 
@@ -82,19 +80,6 @@ def brief_client(port: int, path: str, events: int) -> None:
         client.close()
 
 
-def transcript(daemon: Daemon) -> tuple[int, int]:
-    messages = daemon.get("/messages")["messages"]
-    return len(messages), sum(len(m["content"].encode()) for m in messages)
-
-
-def flood(daemon: Daemon, watcher: EventWatcher, timeout: float) -> None:
-    before = watcher.stable_count
-    status, body = daemon.post_message("\x06", "raw")
-    if status != 200:
-        raise RuntimeError(f"POST /message (raw) answered {status}: {body}")
-    watcher.wait(lambda w: w.stable_count > before, timeout, "stable after a flood")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = base_parser(__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=600.0, help="seconds to run")
@@ -124,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         def sample() -> None:
             nonlocal window
             window.stop()
-            count, size = transcript(daemon)
+            count, size = daemon.transcript()
             samples.append(
                 Sample(
                     time.monotonic() - started,
@@ -171,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
                 visitor.join(15)
             clients += len(visitors)
             if turns % args.flood_every == 0:
-                flood(daemon, watcher, 60 + args.flood_mb * 30)
+                daemon.flood(watcher, 60 + args.flood_mb * 30)
                 floods += 1
         if samples[-1].elapsed_s < args.duration - 1:
             sample()
@@ -188,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     last = samples[-1]
     new_messages = last.messages - base.messages
     new_bytes = last.text_bytes - base.text_bytes
-    budget = SLACK_KIB + PER_MESSAGE_KIB * new_messages + PER_BYTE * new_bytes / 1024
+    budget = rss_budget_kib(SLACK_KIB, new_messages, new_bytes)
     growth = last.rss_kib - base.rss_kib
     report.add(
         Result(
