@@ -67,8 +67,35 @@ runs_at_version() {
   timeout 120 "$bin" --version </dev/null 2>/dev/null | grep -qF "$version"
 }
 
+# Installs PKG@VERSION into DIR with npm unless it is there already, then checks that npm
+# put that version there and that BIN exists; CHECK=run also runs BIN --version.
+npm_install() {
+  local name=$1 pkg=$2 version=$3 dir=$4 bin=$5 check=$6 log start
+  if [ "$(npm_installed_version "$dir" "$pkg")" = "$version" ] && [ -x "$bin" ]; then
+    echo "$name: $pkg@$version already installed"
+    return 0
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "$name: FAILED (npm not found)"
+    return 1
+  fi
+  mkdir -p "$dir"
+  log="$dir/install.log"
+  start=$SECONDS
+  if npm install --prefix "$dir" --no-audit --no-fund --no-save --loglevel=error \
+    "$pkg@$version" </dev/null >"$log" 2>&1 \
+    && [ "$(npm_installed_version "$dir" "$pkg")" = "$version" ] \
+    && [ -x "$bin" ] \
+    && { [ "$check" != run ] || runs_at_version "$bin" "$version"; }; then
+    echo "$name: installed $pkg@$version in $((SECONDS - start))s"
+  else
+    echo "$name: FAILED to install $pkg@$version (see $log)"
+    return 1
+  fi
+}
+
 install_npm_agent() {
-  local name=$1 wanted=${2:-} spec pkg version dir have log bin
+  local name=$1 wanted=${2:-} spec pkg version dir
   spec=$(npm_spec "$name")
   pkg=${spec%%|*}
   version=${spec##*|}
@@ -81,28 +108,7 @@ install_npm_agent() {
     # The pinned version has its own folder already.
     [ "$version" = "${spec##*|}" ] || dir="$DEST/$name@$version"
   fi
-  bin="$dir/node_modules/.bin/$name"
-  have=$(npm_installed_version "$dir" "$pkg")
-  if [ "$have" = "$version" ] && [ -x "$bin" ]; then
-    echo "$name: $pkg@$version already installed"
-    return 0
-  fi
-  if ! command -v npm >/dev/null 2>&1; then
-    echo "$name: FAILED (npm not found)"
-    return 1
-  fi
-  mkdir -p "$dir"
-  log="$dir/install.log"
-  local start=$SECONDS
-  if npm install --prefix "$dir" --no-audit --no-fund --no-save --loglevel=error \
-    "$pkg@$version" </dev/null >"$log" 2>&1 \
-    && [ "$(npm_installed_version "$dir" "$pkg")" = "$version" ] \
-    && runs_at_version "$bin" "$version"; then
-    echo "$name: installed $pkg@$version in $((SECONDS - start))s"
-  else
-    echo "$name: FAILED to install $pkg@$version (see $log)"
-    return 1
-  fi
+  npm_install "$name" "$pkg" "$version" "$dir" "$dir/node_modules/.bin/$name" run
 }
 
 # "latest" (or a dist-tag) becomes a version number; a number is checked to exist.
@@ -114,34 +120,16 @@ resolve_npm_version() {
   echo "$found"
 }
 
+# The ACP adapters have no --version to run (they speak ACP on stdio).
 install_acp_adapter() {
-  local name=$1 spec pkg version exe dir log
+  local name=$1 spec pkg version exe dir
   spec=$(acp_spec "$name")
   pkg=${spec%%|*}
   exe=${spec##*|}
   version=${spec#*|}
   version=${version%%|*}
   dir="$DEST/$name"
-  if [ "$(npm_installed_version "$dir" "$pkg")" = "$version" ] && [ -x "$dir/node_modules/.bin/$exe" ]; then
-    echo "$name: $pkg@$version already installed"
-    return 0
-  fi
-  if ! command -v npm >/dev/null 2>&1; then
-    echo "$name: FAILED (npm not found)"
-    return 1
-  fi
-  mkdir -p "$dir"
-  log="$dir/install.log"
-  local start=$SECONDS
-  if npm install --prefix "$dir" --no-audit --no-fund --no-save --loglevel=error \
-    "$pkg@$version" </dev/null >"$log" 2>&1 \
-    && [ "$(npm_installed_version "$dir" "$pkg")" = "$version" ] \
-    && [ -x "$dir/node_modules/.bin/$exe" ]; then
-    echo "$name: installed $pkg@$version in $((SECONDS - start))s"
-  else
-    echo "$name: FAILED to install $pkg@$version (see $log)"
-    return 1
-  fi
+  npm_install "$name" "$pkg" "$version" "$dir" "$dir/node_modules/.bin/$exe" exists
 }
 
 install_aider() {
