@@ -22,6 +22,7 @@ from typing import Any
 
 from wcwidth import wcwidth
 
+from agentapi.cli.urls import parse_url_args
 from agentapi.client import (
     DEFAULT_URL,
     AgentApiError,
@@ -30,6 +31,7 @@ from agentapi.client import (
     ProblemError,
     normalize_url,
 )
+from agentapi.errors import UsageError
 
 PROG = "agentapi attach"
 HELP = f"""usage: {PROG} [--url HOST:PORT]
@@ -48,28 +50,12 @@ LEAVE_SCREEN = b"\x1b[0m\x1b[?25h\x1b[?1049l"
 DRAIN_S = 2.0
 
 
-class UsageError(Exception):
-    pass
-
-
 def parse_args(argv: Sequence[str]) -> str | None:
-    """The daemon's base URL, or None when help was asked for."""
-    url = DEFAULT_URL
-    args = list(argv)
-    while args:
-        arg = args.pop(0)
-        if arg in ("-h", "--help"):
-            return None
-        if arg in ("-u", "--url"):
-            if not args:
-                raise UsageError(f"flag {arg} needs a value (HOST:PORT)")
-            url = args.pop(0)
-        elif arg.startswith("--url="):
-            url = arg.removeprefix("--url=")
-        elif arg.startswith("-"):
-            raise UsageError(f"unknown flag {arg!r}; run '{PROG} --help'")
-        else:
-            raise UsageError(f"unexpected argument {arg!r}; run '{PROG} --help'")
+    """The daemon's base URL, or None when help was asked for. Raises UsageError."""
+    urls = parse_url_args(argv, prog=PROG, metavar="HOST:PORT", repeatable=False)
+    if urls is None:
+        return None
+    url = urls[0] if urls else DEFAULT_URL
     try:
         return normalize_url(url)
     except ValueError as exc:

@@ -17,6 +17,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from agentapi import __version__
+from agentapi.cli.urls import parse_url_args
 from agentapi.errors import AgentApiError, UsageError
 from agentapi.mcp.tools import MAX_MESSAGES, AgentTools, parse_daemon
 
@@ -158,21 +159,8 @@ def build_server(tools: AgentTools) -> MCPServer:
 
 def parse_args(argv: Sequence[str]) -> list[str] | None:
     """The --url values; None for --help. Raises UsageError."""
-    urls: list[str] = []
-    args = list(argv)
-    while args:
-        arg = args.pop(0)
-        if arg in ("-h", "--help"):
-            return None
-        if arg in ("-u", "--url"):
-            if not args:
-                raise UsageError(f"{arg} needs a value ([NAME=]URL)")
-            urls.append(args.pop(0))
-        elif arg.startswith("--url="):
-            urls.append(arg.removeprefix("--url="))
-        else:
-            raise UsageError(f"unexpected argument {arg!r}")
-    if not urls:
+    urls = parse_url_args(argv, prog="agentapi mcp", metavar="[NAME=]URL", repeatable=True)
+    if urls is not None and not urls:
         raise UsageError("give at least one --url [NAME=]URL")
     return urls
 
