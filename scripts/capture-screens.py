@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import re
 import shutil
 import sys
@@ -120,6 +121,14 @@ class Case:
     # Extra time for transient overlays (OpenCode shows an error as a toast for a while)
     # to go away, as they do before anyone reads the transcript.
     linger_s: float = 0.0
+    # A start-up dialog instead of the input box: keys of the agent's first-run state file
+    # changed (Claude Code's ``.claude.json``), and keys pressed one at a time before the
+    # screen is taken. The agent is not waited for to be ready, only for a quiet screen.
+    first_run: dict[str, object] = field(default_factory=dict)
+    keys: tuple[str, ...] = ()
+    # Take the first screen that shows the input box (what a readiness rule that looks for
+    # the box alone would call ready), not the settled one.
+    first_box: bool = False
 
 
 CASES = [
@@ -161,6 +170,19 @@ CASES = [
         only=("claude", "codex", "gemini", "opencode"),
         mcp=True,
     ),
+    # Claude Code's onboarding: the theme picker (its preview is a dashed "╌" box in 2.1.8x)
+    # and, after Enter, the security notes. Dialogs, not the input box.
+    Case("onboarding_theme", "", only=("claude",), first_run={"hasCompletedOnboarding": False}),
+    Case(
+        "onboarding_security",
+        "",
+        only=("claude",),
+        first_run={"hasCompletedOnboarding": False},
+        keys=("\r",),
+    ),
+    # Gemini CLI draws its input box before its configuration is initialised (prompts typed
+    # then are queued and the banner is drawn above them later).
+    Case("initializing", "", only=("gemini",), first_box=True, mcp=True),
 ]
 
 
@@ -172,6 +194,7 @@ class Capture:
         self.adapter = adapter
         self.changed = asyncio.Event()
         self.last_change = time.monotonic()
+        self.first_box: str | None = None
         self.terminal = AgentTerminal(
             launch.argv,
             columns=80,
@@ -186,8 +209,10 @@ class Capture:
     def _on_exit(self, _code: int) -> None:
         self.changed.set()
 
-    def _on_screen(self, _text: str) -> None:
+    def _on_screen(self, text: str) -> None:
         self.last_change = time.monotonic()
+        if self.first_box is None and READY[self.launch.name].search(text):
+            self.first_box = text
         self.changed.set()
 
     @property
@@ -250,21 +275,30 @@ async def capture_case(name: str, case: Case, out: Path, verbose: bool) -> float
     mcp = agents.fake_mcp_argv(root / "mcp-calls.jsonl") if case.mcp else None
     async with FakeLLM(case.replies) as llm:
         launch = agents.prepare(name, llm.url, root, mcp_server=mcp)
+        if case.first_run:
+            _change_first_run_state(launch, case.first_run)
         cap = Capture(launch, adapter)
         started = time.monotonic()
         cap.start()
         try:
             if adapter.on_start:
                 await cap.terminal.write(adapter.on_start.encode())
-            # Other versions draw other boxes: the adapter's own readiness rule counts too.
-            await cap.wait_for(
-                lambda screen: bool(READY[name].search(screen)) or adapter.is_ready(screen),
-                launch.startup_timeout_s,
-                f"{name} input prompt",
-            )
+            if case.first_run:
+                await cap.wait_for(lambda screen: bool(screen.strip()), 30, "a dialog")
+            else:
+                # Other versions draw other boxes: the adapter's own readiness rule counts.
+                await cap.wait_for(
+                    lambda screen: bool(READY[name].search(screen)) or adapter.is_ready(screen),
+                    launch.startup_timeout_s,
+                    f"{name} input prompt",
+                )
             await cap.wait_quiet(STARTUP_QUIET_S, 30)
             startup_s = time.monotonic() - started - STARTUP_QUIET_S
-            files = {"SOURCE": _source_note(name), "user.txt": case.user}
+            for key in case.keys:
+                await cap.terminal.write(key.encode())
+                await asyncio.sleep(0.2)
+                await cap.wait_quiet(STARTUP_QUIET_S, 30)
+            files = {"SOURCE": _source_note(name, case), "user.txt": case.user}
             if case.user:
                 files["before.txt"] = cap.screen
                 await cap.send(case.user, llm)
@@ -274,6 +308,10 @@ async def capture_case(name: str, case: Case, out: Path, verbose: bool) -> float
                     await asyncio.sleep(case.linger_s)
                     await cap.wait_quiet(REPLY_QUIET_S, REPLY_TIMEOUT_S)
             files["screen.txt"] = cap.screen
+            if case.first_box:
+                if cap.first_box is None:
+                    raise RuntimeError("the input box was never drawn")
+                files["screen.txt"] = cap.first_box.rstrip("\n")
             if verbose:
                 for request in llm.requests:
                     print("   ", request.summary(), flush=True)
@@ -299,11 +337,30 @@ async def _wait_main_requests(llm: FakeLLM, count: int, timeout: float) -> None:
         await asyncio.sleep(0.1)
 
 
-def _source_note(name: str) -> str:
-    return (
-        f"captured by scripts/capture-screens.py from {name} {agents.VERSIONS[name]} "
-        f"against tests/fakes/fake_llm.py, {time.strftime('%Y-%m-%d')}\n"
-        "before.txt, screen.txt and user.txt are captured; expected.txt is written by hand"
+def _change_first_run_state(launch: agents.AgentLaunch, changes: dict[str, object]) -> None:
+    if launch.name != "claude":
+        raise ValueError(f"no first-run state file known for {launch.name}")
+    path = launch.home / ".claude.json"
+    state = json.loads(path.read_text(encoding="utf-8"))
+    state.update(changes)
+    path.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+
+
+def _source_note(name: str, case: Case) -> str:
+    how = []
+    if case.first_run:
+        how.append(f"first-run state changed: {json.dumps(case.first_run)}")
+    if case.keys:
+        how.append(f"keys pressed before the screen was taken: {json.dumps(list(case.keys))}")
+    if case.first_box:
+        how.append("screen.txt is the first screen that showed the input box, not the settled one")
+    return "\n".join(
+        [
+            f"captured by scripts/capture-screens.py from {name} {agents.VERSIONS[name]} "
+            f"against tests/fakes/fake_llm.py, {time.strftime('%Y-%m-%d')}",
+            *how,
+            "before.txt, screen.txt and user.txt are captured; expected.txt is written by hand",
+        ]
     )
 
 

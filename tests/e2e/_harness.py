@@ -189,6 +189,8 @@ class AgentRun:
         self.url = ""
         self._log_file: Any = None
         self.log_path = tmp / "daemon.log"
+        # More daemon flags (before -I), for a test that needs them.
+        self.extra_flags: tuple[str, ...] = ()
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -214,7 +216,8 @@ class AgentRun:
             raise
         return self
 
-    def start(self) -> None:
+    def spawn(self) -> EventLog:
+        """Start the daemon and follow its events, without waiting for anything else."""
         for _attempt in range(3):
             if self._spawn():
                 break
@@ -222,7 +225,11 @@ class AgentRun:
             self.stop_daemon()
         else:
             raise AssertionError(f"{self.name}: no free port after 3 tries\n{self.daemon_log()}")
-        events = self.events = EventLog(self.url)
+        self.events = EventLog(self.url)
+        return self.events
+
+    def start(self) -> None:
+        events = self.spawn()
         timeout = self.launch.startup_timeout_s + 30
         stable = events.wait_status("stable", timeout)
         if stable is None:
@@ -248,7 +255,9 @@ class AgentRun:
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = self.tmp / f"daemon-{self.starts}.log"
         self._log_file = self.log_path.open("wb")
-        argv = self.launch.daemon_argv(sys.executable, port, "-I", self.initial_prompt)
+        argv = self.launch.daemon_argv(
+            sys.executable, port, *self.extra_flags, "-I", self.initial_prompt
+        )
         env = {**self.launch.env, "AGENTAPI_LOG_LEVEL": "DEBUG"}
         self._began = time.monotonic()
         # A session of its own: the daemon and everything under it can be found, and in

@@ -90,6 +90,21 @@ def test_start_up_screen_shows_the_input_box(case: Path) -> None:
     assert adapter.is_ready((case / "screen.txt").read_text(encoding="utf-8"))
 
 
+# Screens that come before the agent can take a message: first-run dialogs, login screens,
+# and an input box drawn while the agent is still initialising.
+_NOT_READY_WORDS = ("onboarding", "dialog", "login", "initializing")
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if any(w in c.name for w in _NOT_READY_WORDS)], ids=_id
+)
+def test_dialog_and_initialising_screens_are_not_ready(case: Path) -> None:
+    # The daemon stays running over them (and the initial prompt waits) until the agent
+    # shows its input box for real, or --ready-timeout lets a person answer them raw.
+    adapter = _adapter(case)
+    assert not adapter.is_ready((case / "screen.txt").read_text(encoding="utf-8"))
+
+
 @pytest.mark.parametrize("case", [c for c in CASES if _is_noise_case(c)], ids=_id)
 def test_noise_blocks_are_cut_and_reported(case: Path) -> None:
     adapter = _adapter(case)
