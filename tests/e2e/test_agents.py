@@ -113,6 +113,18 @@ def assert_reply(agent: AgentRun, message: dict, text: str) -> None:
         )
 
 
+# A line of each agent's start-up banner: message 0 must hold it. Gemini CLI draws its input
+# box before its banner (while it initialises): called ready then, the banner would land in
+# the reply to the initial prompt.
+BANNER = {
+    "claude": "Claude Code v",
+    "aider": "Aider v",
+    "codex": "OpenAI Codex",
+    "gemini": "Gemini CLI v",
+    "opencode": "█▀▀█",
+}
+
+
 def test_ready(agent: AgentRun) -> None:
     facts = agent.facts
     # /status answers as soon as the daemon listens, before the agent is ready.
@@ -130,6 +142,7 @@ def test_ready(agent: AgentRun) -> None:
     assert messages, "no messages at all"
     assert messages[0]["id"] == 0
     assert messages[0]["role"] == "agent"
+    assert BANNER[agent.name] in messages[0]["content"], messages[0]
     assert agent.status()["status"] == "stable"
 
 
