@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -46,15 +47,36 @@ send_message (which waits for the reply and returns it); for long tasks send wit
 wait=false, then wait_until_stable and get_messages."""
 
 
-def _tool_call(call: Callable[[], Awaitable[dict[str, Any]]]) -> Awaitable[dict[str, Any]]:
-    async def run() -> dict[str, Any]:
-        try:
-            return await call()
-        except AgentApiError as exc:
-            # The problem document's text, as a tool error the model reads.
-            raise ToolError(str(exc)) from None
+P = ParamSpec("P")
+R = TypeVar("R")
 
-    return run()
+
+def _tool_registrar(
+    server: MCPServer,
+) -> Callable[[str], Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]]:
+    """``server.tool``, with the daemon's errors given back as tool errors.
+
+    A tool error carries the problem document's text, which the model reads; any other
+    exception is the mcp package's to report.
+    """
+
+    def tool(description: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+        def register(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+            # wraps() keeps the name and, through __wrapped__, the signature the mcp
+            # package builds each tool's input schema from.
+            @functools.wraps(fn)
+            async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+                try:
+                    return await fn(*args, **kwargs)
+                except AgentApiError as exc:
+                    raise ToolError(str(exc)) from None
+
+            server.tool(description=description)(run)
+            return fn
+
+        return register
+
+    return tool
 
 
 def build_server(tools: AgentTools) -> MCPServer:
@@ -64,16 +86,17 @@ def build_server(tools: AgentTools) -> MCPServer:
         instructions=INSTRUCTIONS + "\n\n" + tools.describe_agents(),
     )
     agents = tools.describe_agents()
+    tool = _tool_registrar(server)
 
-    @server.tool(
-        description="Is the agent working ('running') or waiting for input ('stable')? Also "
+    @tool(
+        "Is the agent working ('running') or waiting for input ('stable')? Also "
         f"says which kind of agent it is. {agents}"
     )
     async def get_status(agent: Agent = "") -> dict[str, Any]:
-        return await _tool_call(lambda: tools.get_status(agent))
+        return await tools.get_status(agent)
 
-    @server.tool(
-        description="Read the conversation with the agent: a list of {id, role, content}, "
+    @tool(
+        "Read the conversation with the agent: a list of {id, role, content}, "
         "oldest first, role 'user' (what was sent) or 'agent' (its replies, cleaned of "
         "terminal chrome). Pass `since` = the last id you have read to get only newer "
         "messages; `limit` keeps the latest ones (`omitted_earlier` says how many were "
@@ -89,10 +112,10 @@ def build_server(tools: AgentTools) -> MCPServer:
             Field(ge=1, le=MAX_MESSAGES, description="At most this many (the latest)."),
         ] = 20,
     ) -> dict[str, Any]:
-        return await _tool_call(lambda: tools.get_messages(agent, since, limit))
+        return await tools.get_messages(agent, since, limit)
 
-    @server.tool(
-        description="Send a message (a task, a question, an answer) to the agent, as if "
+    @tool(
+        "Send a message (a task, a question, an answer) to the agent, as if "
         "typed into its chat. Only works when the agent is stable (else an 'Agent busy' "
         "error: wait_until_stable first). With wait=true (the default) it waits until the "
         "agent has finished and returns its reply; with wait=false it returns as soon as the "
@@ -106,25 +129,25 @@ def build_server(tools: AgentTools) -> MCPServer:
         ] = True,
         timeout: Timeout = 300,
     ) -> dict[str, Any]:
-        return await _tool_call(lambda: tools.send_message(content, agent, wait, timeout))
+        return await tools.send_message(content, agent, wait, timeout)
 
-    @server.tool(
-        description="Wait until the agent has finished working (status 'stable'); returns at "
+    @tool(
+        "Wait until the agent has finished working (status 'stable'); returns at "
         f"once if it is idle. Errors after `timeout` seconds if it is still working. {agents}"
     )
     async def wait_until_stable(agent: Agent = "", timeout: Timeout = 300) -> dict[str, Any]:
-        return await _tool_call(lambda: tools.wait_until_stable(agent, timeout))
+        return await tools.wait_until_stable(agent, timeout)
 
-    @server.tool(
-        description="Stop what the agent is doing (like pressing Esc or Ctrl-C in its "
+    @tool(
+        "Stop what the agent is doing (like pressing Esc or Ctrl-C in its "
         "terminal) and wait for it to settle. `interrupted` is false when it was idle "
         f"already. {agents}"
     )
     async def interrupt(agent: Agent = "") -> dict[str, Any]:
-        return await _tool_call(lambda: tools.interrupt(agent))
+        return await tools.interrupt(agent)
 
-    @server.tool(
-        description="Type raw keystrokes into the agent's terminal, not recorded as a "
+    @tool(
+        "Type raw keystrokes into the agent's terminal, not recorded as a "
         "message: to answer a yes/no or menu prompt the agent shows (see get_screen). "
         "Escape characters are keys: '\\r' is Enter, '\\u001b' Esc, '\\u0003' Ctrl-C, "
         f"'\\u001b[B' the down arrow. {agents}"
@@ -133,18 +156,18 @@ def build_server(tools: AgentTools) -> MCPServer:
         keys: Annotated[str, Field(min_length=1, description="The keys, as text.")],
         agent: Agent = "",
     ) -> dict[str, Any]:
-        return await _tool_call(lambda: tools.send_keys(keys, agent))
+        return await tools.send_keys(keys, agent)
 
-    @server.tool(
-        description="The agent's whole terminal screen as text, as a person would see it: "
+    @tool(
+        "The agent's whole terminal screen as text, as a person would see it: "
         "to read a dialog or prompt that is not part of the conversation. Trailing blank "
         f"lines are dropped. {agents}"
     )
     async def get_screen(agent: Agent = "") -> dict[str, Any]:
-        return await _tool_call(lambda: tools.get_screen(agent))
+        return await tools.get_screen(agent)
 
-    @server.tool(
-        description="Copy a file from this machine to the agent's machine (at most 10 MiB); "
+    @tool(
+        "Copy a file from this machine to the agent's machine (at most 10 MiB); "
         "returns the path where the agent can read it, to mention in a message. "
         f"{agents}"
     )
@@ -152,7 +175,7 @@ def build_server(tools: AgentTools) -> MCPServer:
         path: Annotated[str, Field(min_length=1, description="The file's path here.")],
         agent: Agent = "",
     ) -> dict[str, Any]:
-        return await _tool_call(lambda: tools.upload_file(path, agent))
+        return await tools.upload_file(path, agent)
 
     return server
 
