@@ -12,20 +12,15 @@ precision, trailing zeros trimmed, as Go writes them: ``2026-12-02T10:05:44.5Z``
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any, ClassVar, Self
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    WithJsonSchema,
-)
+from agentapi import records
 
 # -- the words ---------------------------------------------------------------------------------
 
@@ -116,69 +111,101 @@ def wall_time(now_ms: float) -> datetime:
     return datetime.fromtimestamp(now_ms / 1000).astimezone()
 
 
-def _parse_time(value: object) -> object:
-    return parse_rfc3339(value) if isinstance(value, str) else value
-
-
-Timestamp = Annotated[
-    datetime,
-    BeforeValidator(_parse_time),
-    PlainSerializer(format_rfc3339, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "format": "date-time"}),
-]
-
-
 # -- wire models -------------------------------------------------------------------------------
 
 
-class WireModel(BaseModel):
-    """A body the daemon sends. Parsing ignores fields a newer daemon adds, so an old
-    client keeps working; the schema still says exactly what this daemon sends."""
+def _doc(**meta: Any) -> dict[str, Any]:
+    """A field's metadata: its description and examples for the OpenAPI document (pydantic
+    reads these keys), ``alias`` for its key on the wire."""
+    return meta
 
-    model_config = ConfigDict(
-        extra="ignore",
-        frozen=True,
-        use_enum_values=False,
-        json_schema_extra={"additionalProperties": False},
-        # Each model's validator and serializer are built on its first use, not at import:
-        # most are never used in a daemon's first second, some never at all.
-        defer_build=True,
-    )
+
+_PARSERS: dict[type, Callable[[str], object]] = {datetime: parse_rfc3339}
+_FORMATTERS: dict[type, Callable[[Any], object]] = {datetime: format_rfc3339}
+
+
+class WireModel:
+    """A body the daemon sends: a frozen, slotted, keyword-only dataclass, cheap to make by
+    the thousand, with no schema library behind it (see agentapi.records). Parsing ignores
+    fields a newer daemon adds, so an old client keeps working; the schema still says
+    exactly what this daemon sends."""
+
+    __slots__ = ()
+    # Read by pydantic when it writes the OpenAPI document, and by records.build.
+    __pydantic_config__: ClassVar[dict[str, Any]] = {
+        "extra": "ignore",
+        "json_schema_extra": {"additionalProperties": False},
+    }
+
+    def to_wire(self) -> dict[str, Any]:
+        """The body as JSON-ready data: None fields left out, times in RFC 3339."""
+        return records.dump(self, _FORMATTERS)
 
     def to_json(self) -> bytes:
-        return self.model_dump_json(exclude_none=True).encode()
+        return json_bytes(self.to_wire())
+
+    @classmethod
+    def from_wire(cls, data: object) -> Self:
+        """The body from parsed JSON; RecordError (a ValueError) names every mistake."""
+        return records.build(cls, data, parsers=_PARSERS)
 
 
+def json_bytes(data: object) -> bytes:
+    """Compact UTF-8 JSON. Lone surrogates (undecodable terminal bytes) have no UTF-8 form:
+    such a document is written with \\u escapes instead, which every reader takes."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StatusResponseBody(WireModel):
-    status: AgentStatus = Field(
-        description="Current agent status. 'running' means that the agent is processing a "
-        "message, 'stable' means that the agent is idle and waiting for input."
+    status: AgentStatus = field(
+        metadata=_doc(
+            description="Current agent status. 'running' means that the agent is processing a "
+            "message, 'stable' means that the agent is idle and waiting for input."
+        )
     )
-    agent_type: str = Field(
-        description="Type of the agent being used by the server, in the original daemon's "
-        "vocabulary ('custom' for any agent it does not know)."
+    agent_type: str = field(
+        metadata=_doc(
+            description="Type of the agent being used by the server, in the original daemon's "
+            "vocabulary ('custom' for any agent it does not know)."
+        )
     )
-    transport: Transport = Field(description="Backend transport being used ('acp' or 'pty').")
-    adapter: str | None = Field(
-        default=None, description="Name of the adapter that reads the agent's screen."
+    transport: Transport = field(
+        metadata=_doc(description="Backend transport being used ('acp' or 'pty').")
     )
-    agent_name: str | None = Field(
-        default=None, description="The agent's name as shown to people, e.g. 'Claude Code'."
+    adapter: str | None = field(
+        default=None,
+        metadata=_doc(description="Name of the adapter that reads the agent's screen."),
+    )
+    agent_name: str | None = field(
+        default=None,
+        metadata=_doc(description="The agent's name as shown to people, e.g. 'Claude Code'."),
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PlanEntryPart(WireModel):
-    content: str = Field(description="What the step is about.")
-    status: str = Field(description="'pending', 'in_progress' or 'completed'.")
-    priority: str | None = Field(default=None, description="'high', 'medium' or 'low'.")
+    content: str = field(metadata=_doc(description="What the step is about."))
+    status: str = field(metadata=_doc(description="'pending', 'in_progress' or 'completed'."))
+    priority: str | None = field(
+        default=None, metadata=_doc(description="'high', 'medium' or 'low'.")
+    )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PermissionOptionPart(WireModel):
-    option_id: str = Field(description="The value to send back to pick this option.")
-    name: str = Field(description="The option as shown to people.")
-    kind: str = Field(description="'allow_once', 'allow_always', 'reject_once' or 'reject_always'.")
+    option_id: str = field(metadata=_doc(description="The value to send back to pick this option."))
+    name: str = field(metadata=_doc(description="The option as shown to people."))
+    kind: str = field(
+        metadata=_doc(description="'allow_once', 'allow_always', 'reject_once' or 'reject_always'.")
+    )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MessagePart(WireModel):
     """One structured piece of an agent message (ACP mode only; absent in PTY mode).
 
@@ -186,156 +213,204 @@ class MessagePart(WireModel):
     cannot: which tool ran and how it ended, the plan, the agent's thoughts, a question.
     """
 
-    type: str = Field(
-        description="'text', 'thought', 'tool_call', 'plan' or 'permission'.",
-        examples=["tool_call"],
+    type: str = field(
+        metadata=_doc(
+            description="'text', 'thought', 'tool_call', 'plan' or 'permission'.",
+            examples=["tool_call"],
+        )
     )
-    text: str | None = Field(default=None, description="Text of a 'text' or 'thought' part.")
-    tool_call_id: str | None = Field(
-        default=None, description="The agent's id of the tool call (tool_call, permission)."
+    text: str | None = field(
+        default=None, metadata=_doc(description="Text of a 'text' or 'thought' part.")
     )
-    title: str | None = Field(default=None, description="What the tool call does.")
-    kind: str | None = Field(default=None, description="The tool's kind: read, edit, execute...")
-    status: str | None = Field(
+    tool_call_id: str | None = field(
         default=None,
-        description="tool_call: 'pending', 'in_progress', 'completed' or 'failed'. "
-        "permission: 'pending', 'selected', 'refused', 'timed_out' or 'cancelled'.",
+        metadata=_doc(description="The agent's id of the tool call (tool_call, permission)."),
     )
-    output: str | None = Field(default=None, description="The tool call's output, as text.")
-    entries: list[PlanEntryPart] | None = Field(default=None, description="The plan's steps.")
-    permission_id: int | None = Field(
-        default=None, description="Id to answer a pending permission request with."
+    title: str | None = field(default=None, metadata=_doc(description="What the tool call does."))
+    kind: str | None = field(
+        default=None, metadata=_doc(description="The tool's kind: read, edit, execute...")
     )
-    options: list[PermissionOptionPart] | None = Field(
-        default=None, description="The choices a permission request offers."
+    status: str | None = field(
+        default=None,
+        metadata=_doc(
+            description="tool_call: 'pending', 'in_progress', 'completed' or 'failed'. "
+            "permission: 'pending', 'selected', 'refused', 'timed_out' or 'cancelled'.",
+        ),
     )
-    selected: str | None = Field(default=None, description="The option_id that was picked.")
+    output: str | None = field(
+        default=None, metadata=_doc(description="The tool call's output, as text.")
+    )
+    entries: list[PlanEntryPart] | None = field(
+        default=None, metadata=_doc(description="The plan's steps.")
+    )
+    permission_id: int | None = field(
+        default=None, metadata=_doc(description="Id to answer a pending permission request with.")
+    )
+    options: list[PermissionOptionPart] | None = field(
+        default=None, metadata=_doc(description="The choices a permission request offers.")
+    )
+    selected: str | None = field(
+        default=None, metadata=_doc(description="The option_id that was picked.")
+    )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Message(WireModel):
-    id: int = Field(
-        description="Unique identifier for the message. This identifier also represents the "
-        "order of the message in the conversation history."
+    id: int = field(
+        metadata=_doc(
+            description="Unique identifier for the message. This identifier also represents the "
+            "order of the message in the conversation history."
+        )
     )
-    content: str = Field(
-        description="Message content. The message is formatted as it appears in the agent's "
-        "terminal session, meaning that, by default, it consists of lines of text with 80 "
-        "characters per line."
+    content: str = field(
+        metadata=_doc(
+            description="Message content. The message is formatted as it appears in the agent's "
+            "terminal session, meaning that, by default, it consists of lines of text with 80 "
+            "characters per line."
+        )
     )
-    role: ConversationRole = Field(description="Role of the message author")
-    time: Timestamp = Field(description="Timestamp of the message")
-    parts: list[MessagePart] | None = Field(
+    role: ConversationRole = field(metadata=_doc(description="Role of the message author"))
+    time: datetime = field(metadata=_doc(description="Timestamp of the message"))
+    parts: list[MessagePart] | None = field(
         default=None,
-        description="ACP mode only: the agent message's structure (text, thoughts, tool "
-        "calls, plan, permission requests), in the order it arrived.",
+        metadata=_doc(
+            description="ACP mode only: the agent message's structure (text, thoughts, tool "
+            "calls, plan, permission requests), in the order it arrived.",
+        ),
     )
-    stop_reason: str | None = Field(
+    stop_reason: str | None = field(
         default=None,
-        description="ACP mode only: why the agent's turn ended ('end_turn', 'cancelled', "
-        "'max_tokens', 'refusal', 'error'...); absent while the agent is still working.",
+        metadata=_doc(
+            description="ACP mode only: why the agent's turn ended ('end_turn', 'cancelled', "
+            "'max_tokens', 'refusal', 'error'...); absent while the agent is still working.",
+        ),
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MessagesResponseBody(WireModel):
-    messages: list[Message] = Field(description="List of messages")
-    revision: int | None = Field(
+    messages: list[Message] = field(metadata=_doc(description="List of messages"))
+    revision: int | None = field(
         default=None,
-        description="How many times the transcript has changed (a message added or updated). "
-        "Pass it back as `revision` with `wait` to be answered at the next change.",
+        metadata=_doc(
+            description="How many times the transcript has changed (a message added or updated). "
+            "Pass it back as `revision` with `wait` to be answered at the next change.",
+        ),
     )
 
 
-class MessageRequestBody(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageRequestBody(WireModel):
     """What a client sends to ``POST /message``; unknown fields are refused."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        populate_by_name=True,
-        defer_build=True,
+    __pydantic_config__: ClassVar[dict[str, Any]] = {
+        "extra": "forbid",
         # A 'raw' message may be empty (it presses nothing); a 'user' message may not.
-        json_schema_extra={
+        "json_schema_extra": {
             "if": {"properties": {"type": {"const": "user"}}, "required": ["type"]},
             "then": {"properties": {"content": {"minLength": 1}}},
         },
-    )
+    }
 
-    schema_url: str | None = Field(
+    schema_url: str | None = field(
         default=None,
-        alias="$schema",
-        description="A URL to the JSON Schema for this object.",
-        json_schema_extra={"format": "uri", "readOnly": True},
+        metadata=_doc(
+            alias="$schema",
+            description="A URL to the JSON Schema for this object.",
+            json_schema_extra={"format": "uri", "readOnly": True},
+        ),
     )
-    content: str = Field(
-        description="Message content. In a 'user' message, terminal control sequences and "
-        "control characters (ESC and every other C0 control but tab and line feed, DEL, "
-        "U+0080-U+009F) are removed and a carriage return becomes a line feed before it is "
-        "pasted, so the text cannot end the bracketed paste or press keys; leading and "
-        "trailing whitespace is trimmed, and what is left must not be empty. A 'raw' message "
-        "is sent exactly as given.",
-        examples=["Hello, agent!"],
+    content: str = field(
+        metadata=_doc(
+            description="Message content. In a 'user' message, terminal control sequences and "
+            "control characters (ESC and every other C0 control but tab and line feed, DEL, "
+            "U+0080-U+009F) are removed and a carriage return becomes a line feed before it is "
+            "pasted, so the text cannot end the bracketed paste or press keys; leading and "
+            "trailing whitespace is trimmed, and what is left must not be empty. A 'raw' message "
+            "is sent exactly as given.",
+            examples=["Hello, agent!"],
+        )
     )
-    type: MessageType = Field(
-        description="A 'user' type message will be logged as a user message in the "
-        "conversation history and submitted to the agent. AgentAPI will wait until the agent "
-        "starts carrying out the task described in the message before responding. A 'raw' "
-        "type message will be written directly to the agent's terminal session as keystrokes "
-        "and will not be saved in the conversation history. 'raw' messages are useful for "
-        "sending escape sequences to the terminal."
+    type: MessageType = field(
+        metadata=_doc(
+            description="A 'user' type message will be logged as a user message in the "
+            "conversation history and submitted to the agent. AgentAPI will wait until the agent "
+            "starts carrying out the task described in the message before responding. A 'raw' "
+            "type message will be written directly to the agent's terminal session as keystrokes "
+            "and will not be saved in the conversation history. 'raw' messages are useful for "
+            "sending escape sequences to the terminal."
+        )
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MessageResponseBody(WireModel):
-    ok: bool = Field(
-        description="Indicates whether the message was sent successfully. For messages of "
-        "type 'user', success means detecting that the agent began executing the task "
-        "described. For messages of type 'raw', success means the keystrokes were sent to "
-        "the terminal."
+    ok: bool = field(
+        metadata=_doc(
+            description="Indicates whether the message was sent successfully. For messages of "
+            "type 'user', success means detecting that the agent began executing the task "
+            "described. For messages of type 'raw', success means the keystrokes were sent to "
+            "the terminal."
+        )
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InterruptResponseBody(WireModel):
-    ok: bool = Field(description="Always true: the request was handled.")
-    interrupted: bool = Field(
-        description="Whether the interrupt keys were sent. False when the agent was already "
-        "stable: interrupting an idle agent does nothing."
+    ok: bool = field(metadata=_doc(description="Always true: the request was handled."))
+    interrupted: bool = field(
+        metadata=_doc(
+            description="Whether the interrupt keys were sent. False when the agent was already "
+            "stable: interrupting an idle agent does nothing."
+        )
     )
-    status: AgentStatus = Field(
-        description="The agent's status when the answer was sent: 'stable' once the agent "
-        "has stopped and settled, 'running' if it was still working when the wait for it to "
-        "settle ran out."
+    status: AgentStatus = field(
+        metadata=_doc(
+            description="The agent's status when the answer was sent: 'stable' once the agent "
+            "has stopped and settled, 'running' if it was still working when the wait for it to "
+            "settle ran out."
+        )
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class UploadResponseBody(WireModel):
-    ok: bool = Field(description="Indicates whether the files were uploaded successfully.")
-    filePath: str = Field(description="Path of the file")
-
-
-class MessageUpdateBody(WireModel):
-    id: int = Field(
-        description="Unique identifier for the message. This identifier also represents the "
-        "order of the message in the conversation history."
+    ok: bool = field(
+        metadata=_doc(description="Indicates whether the files were uploaded successfully.")
     )
-    role: ConversationRole = Field(description="Role of the message author")
-    message: str = Field(description="Message content.")
-    time: Timestamp = Field(description="Timestamp of the message")
+    filePath: str = field(metadata=_doc(description="Path of the file"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageUpdateBody(WireModel):
+    id: int = field(
+        metadata=_doc(
+            description="Unique identifier for the message. This identifier also represents the "
+            "order of the message in the conversation history."
+        )
+    )
+    role: ConversationRole = field(metadata=_doc(description="Role of the message author"))
+    message: str = field(metadata=_doc(description="Message content."))
+    time: datetime = field(metadata=_doc(description="Timestamp of the message"))
 
     @classmethod
     def of(cls, message: Message) -> MessageUpdateBody:
         return cls(id=message.id, role=message.role, message=message.content, time=message.time)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MessagePartsBody(WireModel):
     """The structure of an agent message (ACP mode), sent after its message_update."""
 
-    id: int = Field(description="The message's id, as in message_update.")
-    role: ConversationRole = Field(description="Role of the message author")
-    parts: list[MessagePart] = Field(description="The message's parts, as in GET /messages.")
-    stop_reason: str | None = Field(
-        default=None, description="Why the turn ended; absent while the agent works."
+    id: int = field(metadata=_doc(description="The message's id, as in message_update."))
+    role: ConversationRole = field(metadata=_doc(description="Role of the message author"))
+    parts: list[MessagePart] = field(
+        metadata=_doc(description="The message's parts, as in GET /messages.")
     )
-    time: Timestamp = Field(description="Timestamp of the message")
+    stop_reason: str | None = field(
+        default=None, metadata=_doc(description="Why the turn ended; absent while the agent works.")
+    )
+    time: datetime = field(metadata=_doc(description="Timestamp of the message"))
 
     @classmethod
     def of(cls, message: Message) -> MessagePartsBody:
@@ -348,70 +423,94 @@ class MessagePartsBody(WireModel):
         )
 
 
-class PermissionRequestBody(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PermissionRequestBody(WireModel):
     """What a client sends to ``POST /permission``; unknown fields are refused."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
-    id: int = Field(description="The permission_id of a pending 'permission' part.")
-    option_id: str = Field(description="One of the option_id values that part offers.")
+    id: int = field(metadata=_doc(description="The permission_id of a pending 'permission' part."))
+    option_id: str = field(
+        metadata=_doc(description="One of the option_id values that part offers.")
+    )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PermissionResponseBody(WireModel):
-    ok: bool = Field(description="True: the agent was given the chosen option.")
+    ok: bool = field(metadata=_doc(description="True: the agent was given the chosen option."))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StatusChangeBody(WireModel):
-    status: AgentStatus = Field(description="Agent status")
-    agent_type: str = Field(description="Type of the agent being used by the server.")
-    adapter: str | None = Field(
-        default=None, description="Name of the adapter that reads the agent's screen."
+    status: AgentStatus = field(metadata=_doc(description="Agent status"))
+    agent_type: str = field(
+        metadata=_doc(description="Type of the agent being used by the server.")
     )
-    agent_name: str | None = Field(default=None, description="The agent's name as shown to people.")
-
-
-class ErrorBody(WireModel):
-    message: str = Field(description="Error message")
-    level: ErrorLevel = Field(description="Error level")
-    time: Timestamp = Field(description="Timestamp when the error occurred")
-
-
-class ScreenUpdateBody(WireModel):
-    screen: str = Field(description="The agent's whole terminal screen as text.")
-
-
-class ErrorDetail(WireModel):
-    location: str | None = Field(
+    adapter: str | None = field(
         default=None,
-        description="Where the error occurred, e.g. 'body.items[3].tags' or 'path.thing-id'",
+        metadata=_doc(description="Name of the adapter that reads the agent's screen."),
     )
-    message: str | None = Field(default=None, description="Error message text")
-    value: Any = Field(default=None, description="The value at the given location")
+    agent_name: str | None = field(
+        default=None, metadata=_doc(description="The agent's name as shown to people.")
+    )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorBody(WireModel):
+    message: str = field(metadata=_doc(description="Error message"))
+    level: ErrorLevel = field(metadata=_doc(description="Error level"))
+    time: datetime = field(metadata=_doc(description="Timestamp when the error occurred"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScreenUpdateBody(WireModel):
+    screen: str = field(metadata=_doc(description="The agent's whole terminal screen as text."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorDetail(WireModel):
+    location: str | None = field(
+        default=None,
+        metadata=_doc(
+            description="Where the error occurred, e.g. 'body.items[3].tags' or 'path.thing-id'",
+        ),
+    )
+    message: str | None = field(default=None, metadata=_doc(description="Error message text"))
+    value: Any = field(default=None, metadata=_doc(description="The value at the given location"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ErrorModel(WireModel):
     """An RFC 9457 problem document: every error the API answers looks like this."""
 
-    type: str = Field(
+    type: str = field(
         default="about:blank",
-        description="A URI reference to human-readable documentation for the error.",
+        metadata=_doc(
+            description="A URI reference to human-readable documentation for the error.",
+        ),
     )
-    title: str | None = Field(
+    title: str | None = field(
         default=None,
-        description="A short, human-readable summary of the problem type. This value should "
-        "not change between occurrences of the error.",
+        metadata=_doc(
+            description="A short, human-readable summary of the problem type. This value should "
+            "not change between occurrences of the error.",
+        ),
     )
-    status: int | None = Field(default=None, description="HTTP status code")
-    detail: str | None = Field(
+    status: int | None = field(default=None, metadata=_doc(description="HTTP status code"))
+    detail: str | None = field(
         default=None,
-        description="A human-readable explanation specific to this occurrence of the problem.",
+        metadata=_doc(
+            description="A human-readable explanation specific to this occurrence of the problem.",
+        ),
     )
-    instance: str | None = Field(
+    instance: str | None = field(
         default=None,
-        description="A URI reference that identifies the specific occurrence of the problem.",
+        metadata=_doc(
+            description="A URI reference that identifies the specific occurrence of the problem.",
+        ),
     )
-    errors: list[ErrorDetail] | None = Field(
-        default=None, description="Optional list of individual error details"
+    errors: list[ErrorDetail] | None = field(
+        default=None, metadata=_doc(description="Optional list of individual error details")
     )
 
 
@@ -425,7 +524,7 @@ EVENT_BODIES: dict[EventName, type[WireModel]] = {
 }
 
 # Every model named in the OpenAPI document.
-SCHEMA_MODELS: list[type[BaseModel]] = [
+SCHEMA_MODELS: list[type[WireModel]] = [
     StatusResponseBody,
     PlanEntryPart,
     PermissionOptionPart,

@@ -25,7 +25,6 @@ from types import TracebackType
 from typing import Any, TypeAlias, cast
 
 import aiohttp
-from pydantic import ValidationError
 
 from agentapi import errors as daemon_errors
 from agentapi.errors import AgentApiError
@@ -225,8 +224,8 @@ def parse_event(raw: SSEEvent) -> Event | None:
     except ValueError:
         return None
     try:
-        return cast(Event, model.model_validate_json(raw.data))
-    except ValidationError as exc:
+        return cast(Event, model.from_wire(json.loads(raw.data)))
+    except ValueError as exc:  # not JSON, or not the event's shape
         raise AgentApiError(f"malformed {raw.event} event: {exc}") from exc
 
 
@@ -330,14 +329,14 @@ class AsyncClient:
         """The status; with ``wait_for`` ("stable" or "running"), a long-poll answered once
         the status is that one, or after ``timeout`` seconds (at most 60) as it is then."""
         if wait_for is None:
-            return Status.model_validate(await self._request("GET", "/status"))
+            return Status.from_wire(await self._request("GET", "/status"))
         params = {"wait_for": wait_for, "timeout": f"{timeout:g}"}
         data = await self._request("GET", "/status", params=params, wait=timeout)
-        return Status.model_validate(data)
+        return Status.from_wire(data)
 
     async def messages(self) -> list[Message]:
         data = await self._request("GET", "/messages")
-        return [Message.model_validate(m) for m in data["messages"]]
+        return [Message.from_wire(m) for m in data["messages"]]
 
     async def poll_messages(
         self,
@@ -358,7 +357,7 @@ class AsyncClient:
         if revision is not None:
             params["revision"] = str(revision)
         data = await self._request("GET", "/messages", params=params, wait=wait)
-        return Transcript.model_validate(data)
+        return Transcript.from_wire(data)
 
     async def send(self, text: str) -> None:
         """Send a user message; returns once the agent visibly started on it.
@@ -379,7 +378,7 @@ class AsyncClient:
         ``interrupted`` is False when the agent was stable already (nothing was sent);
         ``status`` is the status once it settled (or when the daemon stopped waiting).
         """
-        return Interrupted.model_validate(await self._request("POST", "/interrupt"))
+        return Interrupted.from_wire(await self._request("POST", "/interrupt"))
 
     async def upload(self, file: Upload, filename: str | None = None) -> str:
         """Upload a file (a path, or bytes with a ``filename``); returns its path for the agent."""

@@ -87,7 +87,7 @@ class AgentTools:
 
     async def get_status(self, agent: str = "") -> dict[str, Any]:
         status = await self._client(agent).status()
-        return status.model_dump(mode="json", exclude_none=True)
+        return status.to_wire()
 
     async def get_messages(
         self, agent: str = "", since: int = -1, limit: int = 20

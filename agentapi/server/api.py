@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -25,6 +24,7 @@ from agentapi.messages import (
     UploadResponseBody,
     WireModel,
 )
+from agentapi.records import RecordError
 from agentapi.server.bodies import BadJson, parse_json
 from agentapi.server.longpoll import MessagesQuery, QueryError, StatusQuery
 from agentapi.server.problems import problem, problem_for
@@ -38,12 +38,15 @@ def json_response(body: WireModel, status: int = 200) -> Response:
     return Response(body.to_json(), status_code=status, media_type="application/json")
 
 
-def _validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
-    errors = []
-    for err in exc.errors():
-        location = ".".join(["body", *(str(p) for p in err["loc"])])
-        errors.append({"location": location, "message": err["msg"], "value": err.get("input")})
-    return errors
+def _validation_errors(exc: RecordError) -> list[dict[str, Any]]:
+    return [
+        {
+            "location": ".".join(["body", *(str(p) for p in problem.location)]),
+            "message": problem.message,
+            "value": problem.value,
+        }
+        for problem in exc.problems
+    ]
 
 
 def _query_problem(exc: QueryError) -> Response:
@@ -97,8 +100,8 @@ class JsonApi:
         if not isinstance(data, dict):
             return problem(422, "Unprocessable Entity", "The body must be a JSON object.")
         try:
-            body = MessageRequestBody.model_validate(data)
-        except ValidationError as exc:
+            body = MessageRequestBody.from_wire(data)
+        except RecordError as exc:
             return problem(
                 422,
                 "Unprocessable Entity",
@@ -130,8 +133,8 @@ class JsonApi:
         except BadJson as exc:
             return problem(400, "Bad Request", f"The body is not valid JSON: {exc}.")
         try:
-            body = PermissionRequestBody.model_validate(data)
-        except ValidationError as exc:
+            body = PermissionRequestBody.from_wire(data)
+        except RecordError as exc:
             return problem(
                 422,
                 "Unprocessable Entity",

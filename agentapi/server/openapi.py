@@ -1,10 +1,13 @@
-"""The OpenAPI document, generated from the pydantic models."""
+"""The OpenAPI document, generated from the wire dataclasses by pydantic.
+
+Imported only when the document is asked for: pydantic is not on the serving path.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic.json_schema import models_json_schema
+from pydantic import TypeAdapter
 
 from agentapi import __version__
 from agentapi.messages import SCHEMA_MODELS
@@ -71,8 +74,9 @@ def _sse(description: str, events: dict[str, str]) -> dict[str, Any]:
 
 
 def build_openapi() -> dict[str, Any]:
-    _, schemas = models_json_schema(
-        [(model, "validation") for model in SCHEMA_MODELS], ref_template=REF
+    _, schemas = TypeAdapter.json_schemas(
+        [(model.__name__, "validation", TypeAdapter(model)) for model in SCHEMA_MODELS],
+        ref_template=REF,
     )
     components = schemas.get("$defs", {})
     return {

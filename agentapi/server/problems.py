@@ -5,6 +5,7 @@ The one place where the daemon's errors become HTTP status codes.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -51,7 +52,7 @@ def problem(
         title=title,
         status=status,
         detail=detail,
-        errors=[ErrorDetail.model_validate(_echoable(e)) for e in errors] if errors else None,
+        errors=[ErrorDetail(**_echoable(e)) for e in errors] if errors else None,
     )
     return Response(
         problem_bytes(body), status_code=status, media_type=PROBLEM_JSON, headers=headers
@@ -62,10 +63,10 @@ def problem_bytes(body: ErrorModel) -> bytes:
     """The document's JSON, whatever it holds: a problem must never become a 500 itself."""
     try:
         return body.to_json()
-    except ValueError:
+    except (TypeError, ValueError):
         # Something in ``errors`` cannot be serialised (a value from a hostile body):
         # answer without the details rather than not at all.
-        return body.model_copy(update={"errors": None}).to_json()
+        return dataclasses.replace(body, errors=None).to_json()
 
 
 MAX_ECHOED_CHARS = 200

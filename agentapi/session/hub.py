@@ -10,6 +10,7 @@ disconnected instead of being allowed to grow memory or stall the agent.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
@@ -253,7 +254,7 @@ def _message_frame(message: Message) -> Frame:
 
 
 def _build(message: Message, content: str) -> Frame:
-    cut = message.model_copy(update={"content": content})
+    cut = dataclasses.replace(message, content=content)
     return Frame.build(EventName.MESSAGE_UPDATE, MessageUpdateBody.of(cut))
 
 

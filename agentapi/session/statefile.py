@@ -77,7 +77,7 @@ def _encode_message(m: Message) -> dict[str, Any]:
     }
     # ACP mode's structure: extra keys, which the original's loader ignores.
     if m.parts is not None:
-        item["parts"] = [p.model_dump(mode="json", exclude_none=True) for p in m.parts]
+        item["parts"] = [p.to_wire() for p in m.parts]
     if m.stop_reason is not None:
         item["stop_reason"] = m.stop_reason
     return item
@@ -89,7 +89,7 @@ def _decode_structure(item: Mapping[str, Any]) -> dict[str, Any]:
     parts = item.get("parts")
     if isinstance(parts, list):
         try:
-            extra["parts"] = [MessagePart.model_validate(p) for p in parts]
+            extra["parts"] = [MessagePart.from_wire(p) for p in parts]
         except ValueError:
             log.warning("ignored the malformed parts of a saved message")
     if isinstance(item.get("stop_reason"), str):

@@ -11,7 +11,7 @@ IDENTITY = AgentIdentity(agent_type="custom", adapter="custom", agent_name="Cust
 
 
 def status_body() -> dict:
-    return IDENTITY.status_body(AgentStatus.STABLE).model_dump(mode="json", exclude_none=True)
+    return IDENTITY.status_body(AgentStatus.STABLE).to_wire()
 
 
 def test_what_the_daemon_serialises_fits_the_document() -> None:
@@ -19,7 +19,7 @@ def test_what_the_daemon_serialises_fits_the_document() -> None:
     message = Message(id=0, content="hi", role="agent", time=wall_time(0))  # type: ignore[arg-type]
     check_event(
         "message_update",
-        MessageUpdateBody.of(message).model_dump(mode="json", exclude_none=True),
+        MessageUpdateBody.of(message).to_wire(),
     )
 
 

@@ -1,5 +1,7 @@
 """The conversation state machine, driven with plain strings and a fake clock."""
 
+import dataclasses
+
 import pytest
 
 from agentapi.adapters import Adapter, default_registry
@@ -27,7 +29,7 @@ def boxed():
     """The generic rules, but ready only once the generic input box is on screen."""
     spec = generic().spec
     return Adapter(
-        spec.model_copy(update={"input_box": spec.input_box.model_copy(update={"ready": None})})
+        dataclasses.replace(spec, input_box=dataclasses.replace(spec.input_box, ready=None))
     )
 
 

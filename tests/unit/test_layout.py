@@ -30,10 +30,11 @@ IO_MODULES = {
 
 
 def imported_by(module: str) -> set[str]:
-    """Modules that importing ``module`` adds to the package root and the wire vocabulary
-    (which every layer may use, pydantic and what it loads included), in a fresh interpreter."""
+    """Modules that importing ``module`` adds to the package root, the wire vocabulary and
+    logging (which every layer may use, with what they load: logging brings threading in
+    for its locks), in a fresh interpreter."""
     code = (
-        "import sys, json, agentapi, agentapi.messages; before = set(sys.modules); "
+        "import sys, json, logging, agentapi, agentapi.messages; before = set(sys.modules); "
         f"import {module}; print(json.dumps(sorted(set(sys.modules) - before)))"
     )
     out = subprocess.run(
