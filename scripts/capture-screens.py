@@ -181,8 +181,9 @@ CASES = [
         keys=("\r",),
     ),
     # Gemini CLI draws its input box before its configuration is initialised (prompts typed
-    # then are queued and the banner is drawn above them later).
-    Case("initializing", "", only=("gemini",), first_box=True, mcp=True),
+    # then are queued and the banner is drawn above them later); Codex draws its composer
+    # while its header still says "loading".
+    Case("initializing", "", only=("gemini", "codex"), first_box=True, mcp=True),
 ]
 
 
