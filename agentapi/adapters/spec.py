@@ -172,12 +172,16 @@ def parse_spec(data: dict[str, Any], source: str) -> AdapterSpec:
         raise AdapterError(f"{source}: {_first_problem(exc)}") from None
 
 
-def load_spec_text(text: str, source: str) -> AdapterSpec:
+def load_spec_data(text: str, source: str) -> dict[str, Any]:
+    """A spec file's TOML document, not yet checked."""
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise AdapterError(f"{source}: not a valid TOML file: {exc}") from None
-    return parse_spec(data, source)
+
+
+def load_spec_text(text: str, source: str) -> AdapterSpec:
+    return parse_spec(load_spec_data(text, source), source)
 
 
 def load_spec_file(path: Path) -> AdapterSpec:

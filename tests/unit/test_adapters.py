@@ -363,3 +363,23 @@ def test_a_real_login_or_trust_screen_is_not_the_input_box(registry, case):
     screens = Path(__file__).resolve().parents[1] / "fixtures" / "screens"
     screen = (screens / case / "screen.txt").read_text(encoding="utf-8")
     assert not registry.lookup(case.split("/")[0]).is_ready(screen)
+
+
+def test_only_the_chosen_built_in_spec_is_built(monkeypatch):
+    # A daemon runs one agent: the other specs' patterns are not compiled at start.
+    from agentapi.adapters import registry as registry_module
+
+    built: list[str] = []
+    real = registry_module.parse_spec
+
+    def counting(data, source):
+        built.append(source)
+        return real(data, source)
+
+    monkeypatch.setattr(registry_module, "parse_spec", counting)
+    registry = default_registry()
+    assert built == []
+    assert registry.guess("/usr/bin/claude").name == "claude"
+    assert registry.lookup("q").name == "amazonq"
+    assert sorted(built) == ["adapters/amazonq.toml", "adapters/claude.toml"]
+    assert len(registry.all()) == len(registry.names()) and len(built) == len(registry.names())
