@@ -50,6 +50,7 @@ REPLY_STYLE = {
     "codex": ("• ", "  "),
     "gemini": ("✦ ", "  "),
     "opencode": ("", ""),
+    "copilot": ("● ", "  "),
 }
 COLUMNS = ("ready recognised", "echo gone", "input box gone", "reply complete", "status right")
 NOT_RECOGNISED = "input box has not been recognised"

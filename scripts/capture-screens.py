@@ -50,6 +50,7 @@ READY = {
     "codex": re.compile(r"(?m)^› "),
     "gemini": re.compile(r"Type your message"),
     "opencode": re.compile(r"Ask anything"),
+    "copilot": re.compile(r"(?m)^❯ ?$"),
 }
 
 STARTUP_QUIET_S = 2.0
@@ -167,7 +168,7 @@ CASES = [
             ),
             Reply("I fixed the typo and reported the task as complete."),
         ],
-        only=("claude", "codex", "gemini", "opencode"),
+        only=("claude", "codex", "gemini", "opencode", "copilot"),
         mcp=True,
     ),
     # Claude Code's onboarding: the theme picker (its preview is a dashed "╌" box in 2.1.8x)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pinned agent CLIs used by the end-to-end tests into .agents/<name>.
 #
-#   scripts/install-agents.sh              # all of them (five CLIs, two ACP adapters)
+#   scripts/install-agents.sh              # all of them (seven CLIs, two ACP adapters)
 #   scripts/install-agents.sh claude aider # a subset
 #   scripts/install-agents.sh claude@1.0.83 codex@latest
 #                                          # another version, beside the pinned one, into
@@ -18,7 +18,7 @@ ROOT=$(pwd)
 DEST=${AGENTAPI_AGENTS_DIR:-"$ROOT/.agents"}
 PYTHON=${PYTHON:-python3}
 
-ALL_AGENTS=(claude codex gemini opencode aider claude-acp codex-acp)
+ALL_AGENTS=(claude codex gemini opencode aider copilot auggie claude-acp codex-acp)
 
 # name -> "npm package|version"; aider is a Python package and handled apart.
 npm_spec() {
@@ -27,6 +27,10 @@ npm_spec() {
     codex) echo "@openai/codex|0.169.0" ;;
     gemini) echo "@google/gemini-cli|0.61.0" ;;
     opencode) echo "opencode-ai|1.18.33" ;;
+    # Copilot runs offline against the fake LLM through its BYOK provider variables;
+    # Auggie installs and starts but needs an Augment tenant to answer (tests/e2e/agents.py).
+    copilot) echo "@github/copilot|1.0.102" ;;
+    auggie) echo "@augmentcode/auggie|0.36.0" ;;
     *) return 1 ;;
   esac
 }
@@ -179,7 +183,7 @@ for request in "${agents[@]}"; do
   [ "$name" = "$request" ] || version=${request#*@}
   case "$name" in
     aider) install_aider "$version" || status=1 ;;
-    claude | codex | gemini | opencode) install_npm_agent "$name" "$version" || status=1 ;;
+    claude | codex | gemini | opencode | copilot | auggie) install_npm_agent "$name" "$version" || status=1 ;;
     claude-acp | codex-acp) install_acp_adapter "$name" || status=1 ;;
     *)
       echo "$name: unknown agent (known: ${ALL_AGENTS[*]})"

@@ -60,7 +60,8 @@ def remove_echo(
     letters and digits and accumulated until they spell the whole input. Lines of
     symbols only at either end of the input (``{``, ``};``, a code fence) are matched
     by their symbols. A paste the agent shows as a placeholder is the echo too.
-    ``prefix`` is an agent's own prompt drawn before echoed lines; ``frame`` matches
+    ``prefix`` matches an agent's own marks on echoed lines (a prompt before them, a time
+    after them), every match removed; ``frame`` matches
     lines after the echo that still belong to it. ``typed_first`` is what the adapter types
     (and erases) before the message: a version that does not erase it (Claude Code 1.0
     keeps the x now and then) echoes it before the message.
@@ -70,7 +71,9 @@ def remove_echo(
 
     def bare(line: str) -> str:
         if prefix is not None:
-            line = prefix.sub("", line, count=1)
+            # Every match goes: an agent may mark an echoed line at both ends (Copilot's
+            # "❯ " before it and the time it was sent at the right edge).
+            line = prefix.sub("", line)
         return _strip_chrome(line)
 
     for first in range(min(len(lines), SEARCH_LINES)):

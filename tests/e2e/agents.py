@@ -20,7 +20,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AGENTS_DIR = Path(os.environ.get("AGENTAPI_AGENTS_DIR") or REPO_ROOT / ".agents")
 
-AGENT_NAMES = ("claude", "aider", "codex", "gemini", "opencode")
+AGENT_NAMES = ("claude", "aider", "codex", "gemini", "opencode", "copilot")
 
 # The key only has to look plausible; the fake server ignores it.
 FAKE_API_KEY = "sk-fake-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -36,6 +36,7 @@ VERSIONS = {
     "codex": "0.169.0",
     "gemini": "0.61.0",
     "opencode": "1.18.33",
+    "copilot": "1.0.102",
 }
 
 PINNED_VERSIONS = dict(VERSIONS)
@@ -46,6 +47,7 @@ _BINARIES = {
     "codex": "codex/node_modules/.bin/codex",
     "gemini": "gemini/node_modules/.bin/gemini",
     "opencode": "opencode/node_modules/.bin/opencode",
+    "copilot": "copilot/node_modules/.bin/copilot",
 }
 
 # Seconds from launch to an input prompt on this kind of machine, with room to spare.
@@ -56,6 +58,8 @@ STARTUP_TIMEOUT_S = {
     "codex": 20.0,
     "gemini": 30.0,
     "opencode": 90.0,
+    # A first start unpacks its 235 MB bundle into the shared package cache.
+    "copilot": 60.0,
 }
 
 # Variables worth keeping from the caller's environment; everything else (API keys,
@@ -438,6 +442,49 @@ def _opencode(
     return _launch("opencode", argv, env, work, home, [path])
 
 
+# Nothing listens on port 9 (discard) here.
+_DEAD_PROXY = "http://127.0.0.1:9"
+
+
+def _copilot(
+    url: str, home: Path, work: Path, env: dict[str, str], mcp: Sequence[str] | None
+) -> AgentLaunch:
+    copilot_home = home / ".copilot"
+    # The folder-trust dialog comes first otherwise (fixture copilot/trust_dialog_v1.0.102).
+    config = _write_json(copilot_home / "config.json", {"trustedFolders": [str(work)]})
+    files = [config]
+    argv = [str(binary("copilot"))]
+    if mcp:
+        servers = {"coder": {"type": "local", "command": mcp[0], "args": [*mcp[1:]], "tools": ["*"]}}
+        files.append(_write_json(copilot_home / "mcp-config.json", {"mcpServers": servers}))
+        argv += ["--allow-tool", "coder"]
+    env.update(
+        # BYOK ("copilot help providers"): an OpenAI-compatible endpoint instead of GitHub's
+        # model routing, no GitHub login. Offline mode turns off everything else that would
+        # go to the network: authentication, telemetry, web tools, GitHub's MCP server and
+        # the auto-update check.
+        COPILOT_OFFLINE="true",
+        COPILOT_PROVIDER_BASE_URL=f"{url}/v1",
+        COPILOT_PROVIDER_TYPE="openai",
+        COPILOT_PROVIDER_API_KEY=FAKE_API_KEY,
+        COPILOT_MODEL=MODEL,
+        # Known limits keep it from warning that the model is not in its catalog.
+        COPILOT_PROVIDER_MAX_PROMPT_TOKENS="128000",
+        COPILOT_PROVIDER_MAX_OUTPUT_TOKENS="8192",
+        COPILOT_AUTO_UPDATE="false",
+        # The native binary unpacks its JavaScript bundle on the first start; one cache
+        # beside the install serves every fresh HOME.
+        COPILOT_PKG_CACHE_HOME=str(binary("copilot").parents[2] / "pkg-cache"),
+        # Belt and braces: a call that offline mode missed goes to a closed local port
+        # instead of the internet (the fake LLM is in NO_PROXY).
+        HTTPS_PROXY=_DEAD_PROXY,
+        HTTP_PROXY=_DEAD_PROXY,
+        https_proxy=_DEAD_PROXY,
+        http_proxy=_DEAD_PROXY,
+    )
+    return _launch("copilot", argv, env, work, home, files)
+
+
 def _launch(
     name: str, argv: list[str], env: dict[str, str], work: Path, home: Path, files: list[Path]
 ) -> AgentLaunch:
@@ -450,4 +497,5 @@ _PREPARERS = {
     "codex": _codex,
     "gemini": _gemini,
     "opencode": _opencode,
+    "copilot": _copilot,
 }

@@ -73,6 +73,7 @@ CONFIRM_OUTPUT = "confirmed-by-e2e"
 CONFIRMATIONS = {
     "claude": Confirmation(tool="Bash", question="Do you want to proceed?"),
     "gemini": Confirmation(tool="run_shell_command", question="Allow execution"),
+    "copilot": Confirmation(tool="bash", question="Do you want to run this command?"),
 }
 NO_CONFIRMATION = {
     "aider": "started with --yes-always, so it never asks",
@@ -91,6 +92,7 @@ REPLY_STYLE = {
     "codex": ("• ", "  "),
     "gemini": ("✦ ", "  "),
     "opencode": ("", ""),
+    "copilot": ("● ", "  "),
 }
 
 

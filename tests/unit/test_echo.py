@@ -122,3 +122,13 @@ def test_an_echo_rendered_without_its_code_fences_goes_too():
     shown = [ln for ln in CODE.split("\n") if not ln.startswith("```")]
     section = [*wrapped("\n".join(shown), "› ", "  "), "", *REPLY]
     assert [ln for ln in remove_echo(section, CODE) if ln.strip()] == REPLY
+
+
+def test_the_prefix_pattern_removes_marks_at_both_ends_of_an_echoed_line():
+    # Copilot 1.0 echoes " ❯ text" with the time it was sent at the right edge.
+    marks = re.compile(r"^ ❯ |\s+\d{1,2}:\d{2}$")
+    echo = [" ❯ Note 1: keep it small." + " " * 40 + "06:29", "   Note 2: and tested.", ""]
+    assert remove_echo(echo + REPLY, "Note 1: keep it small.\nNote 2: and tested.", prefix=marks) == [
+        "",
+        *REPLY,
+    ]
