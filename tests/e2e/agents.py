@@ -455,7 +455,8 @@ def _copilot(
     files = [config]
     argv = [str(binary("copilot"))]
     if mcp:
-        servers = {"coder": {"type": "local", "command": mcp[0], "args": [*mcp[1:]], "tools": ["*"]}}
+        server = {"type": "local", "command": mcp[0], "args": [*mcp[1:]], "tools": ["*"]}
+        servers = {"coder": server}
         files.append(_write_json(copilot_home / "mcp-config.json", {"mcpServers": servers}))
         argv += ["--allow-tool", "coder"]
     env.update(

@@ -124,6 +124,7 @@ BANNER = {
     "codex": "OpenAI Codex",
     "gemini": "Gemini CLI v",
     "opencode": "█▀▀█",
+    "copilot": "Copilot v",
 }
 
 

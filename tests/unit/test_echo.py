@@ -128,7 +128,5 @@ def test_the_prefix_pattern_removes_marks_at_both_ends_of_an_echoed_line():
     # Copilot 1.0 echoes " ❯ text" with the time it was sent at the right edge.
     marks = re.compile(r"^ ❯ |\s+\d{1,2}:\d{2}$")
     echo = [" ❯ Note 1: keep it small." + " " * 40 + "06:29", "   Note 2: and tested.", ""]
-    assert remove_echo(echo + REPLY, "Note 1: keep it small.\nNote 2: and tested.", prefix=marks) == [
-        "",
-        *REPLY,
-    ]
+    user = "Note 1: keep it small.\nNote 2: and tested."
+    assert remove_echo(echo + REPLY, user, prefix=marks) == ["", *REPLY]
