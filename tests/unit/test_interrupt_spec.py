@@ -17,7 +17,7 @@ def test_every_builtin_has_its_interrupt_key():
         "auggie": [ESC],
         "claude": [ESC],
         "codex": [ESC],
-        "copilot": [ESC],
+        "copilot": [CTRL_C],
         "cursor": [CTRL_C],
         "custom": [ESC],
         "demo": [ESC],
