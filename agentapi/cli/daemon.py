@@ -55,6 +55,17 @@ class _Server(Server):
     def __init__(self, config: Config) -> None:
         super().__init__(config)
         self._wake = asyncio.Event()
+        self._serving = asyncio.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self._serving.set()
+
+    async def until_serving(self, serve_task: asyncio.Task[None]) -> None:
+        """Once requests are answered (or the server has failed to start)."""
+        serving = asyncio.ensure_future(self._serving.wait())
+        await asyncio.wait({serving, serve_task}, return_when=asyncio.FIRST_COMPLETED)
+        serving.cancel()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
@@ -268,6 +279,10 @@ class Daemon:
         if self.state is not None:
             self.state.start()
         serve_task = loop.create_task(server.serve(sockets=socks))
+        # The agent starts once the server answers: a client polling /status (the Coder
+        # module does) is answered without waiting for the agent's spawn, and is told
+        # 'running' until the agent is ready, which is the truth.
+        await server.until_serving(serve_task)
         try:
             self.session.start()
         except StartupError:

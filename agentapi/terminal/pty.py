@@ -276,7 +276,9 @@ class AgentTerminal:
         Raises AgentExited when the agent is gone and AgentWriteFailed when the terminal
         refused the bytes.
         """
-        if self._exit_code is not None or self._proc is None:
+        if self._proc is None:
+            raise AgentExited("The agent has not started yet.")
+        if self._exit_code is not None:
             raise AgentExited("The agent has exited.")
         self._queue_write(data)
         assert self._write_drained is not None

@@ -65,3 +65,12 @@ async def test_a_write_after_the_agent_exited_says_so() -> None:
     with pytest.raises(AgentExited):
         await term.write(b"anyone?\r")
     term.close()
+
+
+async def test_keys_before_the_agent_is_started_are_refused_not_a_crash() -> None:
+    # The daemon answers requests a moment before it spawns the agent.
+    term = AgentTerminal(ECHO, columns=80, lines=24)
+    with pytest.raises(AgentExited, match="not started yet"):
+        await term.write(b"early\r")
+    assert await term.stop(1) is None
+    term.close()
