@@ -478,6 +478,8 @@ def test_embed_fits_a_narrow_sidebar_in_both_themes(shared, open_page):
     assert page.locator("#transcript").evaluate("e => e.scrollWidth <= e.clientWidth")
     shoot(page, "embed-light")
     page.emulate_media(color_scheme="dark")
+    # The page hears of the change at its next frame (a matchMedia event), not at once.
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
     bg = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
     assert bg == "rgb(17, 20, 24)"
     shoot(page, "embed-dark")
@@ -501,6 +503,50 @@ def test_theme_menu_and_full_layout_screenshots(shared, open_page):
     )
     page.locator("#mode-control").click()
     shoot(page, "full-control")
+
+
+DARK_BG = "rgb(17, 20, 24)"
+LIGHT_BG = "rgb(255, 255, 255)"
+
+
+def body_background(page) -> str:
+    return page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+
+
+def test_a_dark_system_gets_the_dark_palette_with_no_stored_choice(shared, open_page):
+    page, _ = open_page(shared.url + "/chat", scheme="dark")
+    assert page.evaluate("() => localStorage.getItem('agentapi-theme')") is None
+    expect(page.locator("#theme")).to_have_value("system")
+    # The one dark palette is keyed on data-theme, which the page resolves from the system.
+    assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+    assert body_background(page) == DARK_BG
+    assert page.locator("#draft").evaluate("e => getComputedStyle(e).colorScheme") == "dark"
+    # A choice beats the system, and is remembered; System follows it again, and its changes.
+    page.locator("#theme").select_option("light")
+    assert body_background(page) == LIGHT_BG
+    page.reload()
+    expect(page.locator("#theme")).to_have_value("light")
+    assert body_background(page) == LIGHT_BG
+    page.locator("#theme").select_option("system")
+    assert body_background(page) == DARK_BG
+    page.emulate_media(color_scheme="light")
+    expect(page.locator("html")).to_have_attribute("data-theme", "light")
+    assert body_background(page) == LIGHT_BG
+
+
+def test_the_theme_is_set_before_the_app_runs(shared, browser):
+    """theme.js runs in <head>: a dark system never sees the light palette first."""
+    context = browser.new_context(color_scheme="dark")
+    try:
+        page = context.new_page()
+        # Without the app's modules at all, the page is drawn in the system's theme.
+        page.route("**/chat/static/app.js", lambda route: route.abort())
+        page.goto(shared.url + "/chat")
+        assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+        assert body_background(page) == DARK_BG
+        expect(page.locator("#status-word")).to_have_text("Connecting")  # no app ran
+    finally:
+        context.close()
 
 
 def test_page_is_served_with_a_strict_policy_and_no_foreign_assets(shared):

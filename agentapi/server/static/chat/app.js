@@ -6,7 +6,6 @@ import { Composer } from "./composer.js";
 import { ControlMode } from "./control.js";
 import { ReconnectingStream } from "./stream.js";
 import { TerminalView } from "./terminal.js";
-import { setUpTheme } from "./theme.js";
 import { Transcript } from "./transcript.js";
 import { Uploads } from "./uploads.js";
 
@@ -217,7 +216,6 @@ new ControlMode({
 
 // -- start -----------------------------------------------------------------------------------
 
-setUpTheme($("theme"));
 getStatus()
   .then((body) => {
     showAgentName(body.agent_name);
