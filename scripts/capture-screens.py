@@ -255,16 +255,25 @@ class Capture:
         with contextlib.suppress(TimeoutError):
             await self.wait_quiet(ECHO_QUIET_S, ECHO_WAIT_S)
         mains = len(llm.main_requests())
+        calls = len(llm.requests)
         deadline = time.monotonic() + START_WAIT_S
         while True:
             await self.terminal.write(self.adapter.submit.encode())
             retry_at = min(deadline, time.monotonic() + SUBMIT_RETRY_S)
-            while time.monotonic() < retry_at and len(llm.main_requests()) == mains:
+            while time.monotonic() < retry_at and len(llm.requests) == calls:
                 await asyncio.sleep(0.05)
-            if len(llm.main_requests()) > mains:
+            if len(llm.requests) > calls:
+                # The agent took the message (a side call, such as OpenCode's title, may
+                # come first: on a fresh HOME OpenCode makes its main call 8 to 27 s after
+                # Enter here). Enter is not pressed again; the main call is waited for.
+                await _wait_main_requests(llm, mains + 1, REPLY_TIMEOUT_S)
                 return
             if time.monotonic() >= deadline:
-                raise TimeoutError(f"the agent never asked the model:\n{self.screen[-2000:]}")
+                calls = "\n".join(f"  {r.summary()}" for r in llm.requests)
+                raise TimeoutError(
+                    f"the agent never asked the model:\n{self.screen[-2000:]}\n"
+                    f"model calls so far:\n{calls}"
+                )
 
 
 async def capture_case(name: str, case: Case, out: Path, verbose: bool) -> float:
