@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from agentapi.client import SSEParser
 from tests.contract import check_event
 
 
@@ -21,15 +22,13 @@ def free_port() -> int:
 def sse_events(response: httpx.Response) -> Iterator[tuple[str, Any]]:
     """(event, decoded data) pairs of an SSE stream; comments (pings) are skipped.
 
+    Read with the client's parser (the WHATWG rules, unit-tested on its own), so the
+    tests hold the daemon to what real clients accept, not to a second, laxer reading.
     Every event is checked against our OpenAPI document on the way.
     """
-    event = ""
-    for line in response.iter_lines():
-        if line.startswith("event: "):
-            event = line[7:]
-        elif line.startswith("data: "):
-            data = json.loads(line[6:])
-            check_event(event, data)
-            yield event, data
-        elif not line:
-            event = ""
+    parser = SSEParser()
+    for chunk in response.iter_bytes():
+        for raw in parser.feed(chunk):
+            data = json.loads(raw.data)
+            check_event(raw.event, data)
+            yield raw.event, data
