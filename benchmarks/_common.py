@@ -197,7 +197,13 @@ class SseEvent:
 
 
 class SseParser:
-    """Incremental parser of a chunked (or plain) HTTP response carrying SSE."""
+    """Incremental parser of a chunked (or plain) HTTP response carrying SSE.
+
+    Not ``agentapi.client.SSEParser``: that one takes every line ending and field the
+    standard allows, and splits 21 MB of 1 KB events in about 240 ms here against this
+    one's 95 ms. The benchmarks read only the daemon's own framing, and every millisecond
+    this process spends parsing is taken from the daemon it measures (two shared cores).
+    """
 
     def __init__(self) -> None:
         self._head = b""
