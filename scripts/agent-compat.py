@@ -168,16 +168,18 @@ def _two_turns(run: AgentRun, row: Row) -> None:
             status_right = False
         replies.append((prompt, answer, messages[-1:]))
     screen = run.screen()
-    # Where the answer is not on the screen any more, its last lines are the chrome (input
-    # box, hints, footer) for every agent.
+    # The chrome is what is drawn below the last answer (input box, hints, footer); below
+    # an earlier answer come the later turns too, whose reply markers are no chrome (Codex
+    # 0.20 draws "codex" over every reply). Where the answer is not on the screen any
+    # more, the screen's last lines are the chrome for every agent.
     bottom = [ln.strip() for ln in screen.split("\n") if ln.strip()][-3:]
+    chrome = set(_chrome_below(screen, replies[-1][1]) or bottom)
     echo_gone = box_gone = complete = exact = True
     for prompt, answer, last in replies:
         content = last[0]["content"] if last and last[0]["role"] == "agent" else ""
         # The initial reply repeats the initial prompt's words ("first task") by design.
         if prompt != INITIAL_PROMPT and _letters(prompt) in _letters(content):
             echo_gone = False
-        chrome = set(_chrome_below(screen, answer) or bottom)
         leaked = [ln.strip() for ln in content.split("\n") if ln.strip() in chrome and ln.strip()]
         if leaked:
             box_gone = False
@@ -185,8 +187,9 @@ def _two_turns(run: AgentRun, row: Row) -> None:
         if _letters(answer) not in _letters(content):
             complete = False
             row.notes.append(f"reply to {prompt!r}: {content[:80]!r}")
-        if content != _as_drawn(run.name, answer):
+        if content != _as_drawn(run.name, answer) and exact:
             exact = False
+            row.notes.append(f"not exact, the reply to {prompt!r}: {content[:80]!r}")
     row.checks.update(
         {
             "echo gone": echo_gone,
