@@ -66,8 +66,11 @@ _SIDE_PROMPT = re.compile(
     r"indicates a new conversation topic|expert at analyzing git history",
     re.IGNORECASE,
 )
+# Context agents wrap around the user's words (Copilot 1.0 opens every user message with
+# "<current_datetime>…</current_datetime>"): not part of what the user typed.
 _CONTEXT_BLOCK = re.compile(
-    r"<(system-reminder|session_context|environment_context)>.*?</\1>", re.DOTALL
+    r"<(system-reminder|session_context|environment_context|current_datetime)>.*?</\1>",
+    re.DOTALL,
 )
 
 _ids = itertools.count(1)

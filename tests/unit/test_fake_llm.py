@@ -438,6 +438,16 @@ async def test_system_reminders_are_not_user_text(llm: FakeLLM, client: httpx.As
     assert llm.prompt_count("context") == 0
 
 
+async def test_copilot_datetime_block_is_not_user_text(
+    llm: FakeLLM, client: httpx.AsyncClient
+) -> None:
+    # Copilot CLI 1.0.102 sends the user's message after this block (seen in its requests).
+    text = "<current_datetime>2026-12-03T06:27:51.063+00:00</current_datetime>\n\nthe prompt"
+    await client.post("/v1/chat/completions", json=chat_body(text))
+    assert llm.requests[0].user_text == "the prompt"
+    assert llm.prompt_count("2026-12-03") == 0
+
+
 def test_threaded_server_with_a_sync_client() -> None:
     with FakeLLM(["from a thread"]) as llm:
         assert llm.port > 0
