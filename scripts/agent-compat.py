@@ -150,7 +150,12 @@ def _two_turns(run: AgentRun, row: Row) -> None:
         run.ensure_started()
     except AssertionError as exc:
         row.checks["ready recognised"] = False
-        row.notes.append(str(exc).split("\n")[0][:120])
+        # The whole story (screen, messages, daemon log) is kept for whoever looks into it.
+        report = (
+            Path(tempfile.gettempdir()) / f"agent-compat-{run.name}-{row.version.split()[0]}.txt"
+        )
+        report.write_text(str(exc), encoding="utf-8")
+        row.notes.append(f"{str(exc).splitlines()[0][:120]} (see {report})")
         return
     row.checks["ready recognised"] = NOT_RECOGNISED not in run.daemon_log(1_000_000)
     replies = [(INITIAL_PROMPT, INITIAL_REPLY, run.messages()[2:3])]
