@@ -55,17 +55,6 @@ class _Server(Server):
     def __init__(self, config: Config) -> None:
         super().__init__(config)
         self._wake = asyncio.Event()
-        self._serving = asyncio.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        self._serving.set()
-
-    async def until_serving(self, serve_task: asyncio.Task[None]) -> None:
-        """Once requests are answered (or the server has failed to start)."""
-        serving = asyncio.ensure_future(self._serving.wait())
-        await asyncio.wait({serving, serve_task}, return_when=asyncio.FIRST_COMPLETED)
-        serving.cancel()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
@@ -279,10 +268,6 @@ class Daemon:
         if self.state is not None:
             self.state.start()
         serve_task = loop.create_task(server.serve(sockets=socks))
-        # The agent is spawned once the server is set up. (Measured: this ordering does not
-        # move the first /status answer, which waits on imports, not on the spawn.) Until
-        # the agent is ready, /status says 'running', which is the truth.
-        await server.until_serving(serve_task)
         try:
             self.session.start()
         except StartupError:
