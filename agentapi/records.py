@@ -41,7 +41,6 @@ class Problem:
     kind: str
     message: str
     value: object = None
-    limit: int | None = None
 
 
 class RecordError(ValueError):
@@ -104,8 +103,8 @@ class _Builder:
         self.parsers = parsers
         self.problems: list[Problem] = []
 
-    def fail(self, loc: Location, kind: str, message: str, value: object, **kw: Any) -> object:
-        self.problems.append(Problem(loc, kind, message, value, **kw))
+    def fail(self, loc: Location, kind: str, message: str, value: object) -> object:
+        self.problems.append(Problem(loc, kind, message, value))
         return _BAD
 
     def record(self, cls: type, data: object, loc: Location) -> object:
@@ -141,7 +140,7 @@ class _Builder:
         limit = f.meta.get("ge")
         if limit is not None and isinstance(value, int) and value < limit:
             message = "must not be negative" if limit == 0 else f"must be at least {limit}"
-            return self.fail(loc, "too_small", message, raw, limit=limit)
+            return self.fail(loc, "too_small", message, raw)
         least = f.meta.get("min_length")
         if least is not None and isinstance(value, list) and len(value) < least:
             return self.fail(loc, "too_short", f"must hold at least {least} item(s)", raw)
